@@ -1,0 +1,1 @@
+"""People: the user model, sign-in records and personal access tokens for the management API."""

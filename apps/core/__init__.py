@@ -1,0 +1,1 @@
+"""Shared plumbing: the one error shape, API helpers, health and the worker heartbeat."""

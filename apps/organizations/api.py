@@ -1,0 +1,156 @@
+"""Management API: organizations, members and teams."""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.generics import GenericAPIView
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from apps.organizations import services
+from apps.organizations.constants import Capability
+from apps.organizations.models import Membership, Team
+from apps.organizations.selectors import members_list, organizations_for_user, teams_list
+from apps.organizations.serializers import (
+    MemberIn,
+    MemberOut,
+    MemberPatchIn,
+    OrganizationIn,
+    OrganizationOut,
+    TeamIn,
+    TeamOut,
+    TeamPatchIn,
+)
+from apps.organizations.tenancy import OrganizationAPIView
+
+
+class OrganizationListView(GenericAPIView):
+    """The organizations the caller belongs to; POST creates one with the caller as owner."""
+
+    serializer_class = OrganizationOut
+
+    def _roles(self, request: Request) -> dict[int, list[str]]:
+        return {m.organization_id: m.roles for m in Membership.objects.filter(user=request.user)}
+
+    @extend_schema(responses=OrganizationOut(many=True))
+    def get(self, request: Request) -> Response:
+        orgs = organizations_for_user(user=request.user)
+        data = OrganizationOut(orgs, many=True, context={"roles": self._roles(request)}).data
+        return Response(data)
+
+    @extend_schema(request=OrganizationIn, responses={201: OrganizationOut})
+    def post(self, request: Request) -> Response:
+        payload = OrganizationIn(data=request.data)
+        payload.is_valid(raise_exception=True)
+        org = services.organization_create(by=request.user, **payload.validated_data)
+        out = OrganizationOut(org, context={"roles": self._roles(request)})
+        return Response(out.data, status=status.HTTP_201_CREATED)
+
+
+class OrganizationDetailView(OrganizationAPIView):
+    permission_map = {"GET": Capability.VIEW}
+    serializer_class = OrganizationOut
+
+    def get(self, request: Request, org: str) -> Response:
+        out = OrganizationOut(self.organization, context={"roles": {self.organization.pk: self.membership.roles}})
+        return Response(out.data)
+
+
+class MemberListView(OrganizationAPIView):
+    permission_map = {"GET": Capability.VIEW, "POST": Capability.MANAGE_MEMBERS}
+    serializer_class = MemberOut
+
+    def get_base_queryset(self):
+        return members_list(organization=self.organization)
+
+    def get(self, request: Request, org: str) -> Response:
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(MemberOut(page, many=True).data)
+
+    @extend_schema(request=MemberIn, responses={201: MemberOut})
+    def post(self, request: Request, org: str) -> Response:
+        payload = MemberIn(data=request.data)
+        payload.is_valid(raise_exception=True)
+        membership, _ = services.membership_add(
+            organization=self.organization, by=request.user, **payload.validated_data
+        )
+        membership = self.get_object_or_404(pk=membership.pk)
+        return Response(MemberOut(membership).data, status=status.HTTP_201_CREATED)
+
+
+class MemberDetailView(OrganizationAPIView):
+    permission_map = {
+        "GET": Capability.VIEW,
+        "PATCH": Capability.MANAGE_MEMBERS,
+        "DELETE": Capability.MANAGE_MEMBERS,
+    }
+    serializer_class = MemberOut
+
+    def get_base_queryset(self):
+        return members_list(organization=self.organization)
+
+    def get(self, request: Request, org: str, username: str) -> Response:
+        return Response(MemberOut(self.get_object_or_404(user__username=username)).data)
+
+    @extend_schema(request=MemberPatchIn, responses=MemberOut)
+    def patch(self, request: Request, org: str, username: str) -> Response:
+        membership = self.get_object_or_404(user__username=username)
+        payload = MemberPatchIn(data=request.data)
+        payload.is_valid(raise_exception=True)
+        services.membership_set_roles(
+            membership=membership, by=request.user, roles=payload.validated_data["roles"]
+        )
+        return Response(MemberOut(self.get_object_or_404(pk=membership.pk)).data)
+
+    def delete(self, request: Request, org: str, username: str) -> Response:
+        membership = self.get_object_or_404(user__username=username)
+        services.membership_remove(membership=membership, by=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class TeamListView(OrganizationAPIView):
+    permission_map = {"GET": Capability.VIEW, "POST": Capability.MANAGE_TEAMS}
+    serializer_class = TeamOut
+
+    def get_base_queryset(self):
+        return teams_list(organization=self.organization)
+
+    def get(self, request: Request, org: str) -> Response:
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(TeamOut(page, many=True).data)
+
+    @extend_schema(request=TeamIn, responses={201: TeamOut})
+    def post(self, request: Request, org: str) -> Response:
+        payload = TeamIn(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        team = services.team_create(organization=self.organization, by=request.user, **data)
+        return Response(TeamOut(self.get_object_or_404(pk=team.pk)).data, status=201)
+
+
+class TeamDetailView(OrganizationAPIView):
+    permission_map = {
+        "GET": Capability.VIEW,
+        "PATCH": Capability.MANAGE_TEAMS,
+        "DELETE": Capability.MANAGE_TEAMS,
+    }
+    serializer_class = TeamOut
+
+    def get_base_queryset(self):
+        return teams_list(organization=self.organization)
+
+    def get(self, request: Request, org: str, team: str) -> Response:
+        return Response(TeamOut(self.get_object_or_404(key=team)).data)
+
+    @extend_schema(request=TeamPatchIn, responses=TeamOut)
+    def patch(self, request: Request, org: str, team: str) -> Response:
+        obj: Team = self.get_object_or_404(key=team)
+        payload = TeamPatchIn(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        services.team_edit(team=obj, by=request.user, **data)
+        return Response(TeamOut(self.get_object_or_404(pk=obj.pk)).data)
+
+    def delete(self, request: Request, org: str, team: str) -> Response:
+        services.team_delete(team=self.get_object_or_404(key=team), by=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+

@@ -1,0 +1,105 @@
+"""Create the demo organizations; running it again changes nothing."""
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from apps.accounts.models import User
+from apps.audit.context import Origin, origin
+from apps.organizations import services
+from apps.organizations.constants import Role
+from apps.organizations.models import Membership, Organization, Team
+
+DEMO_PASSWORD = "mandate-demo"  # noqa: S105 - documented in the README, demo data only
+
+PEOPLE = {
+    "olivia": ("Olivia", "Owens", "olivia@acme.example"),
+    "adam": ("Adam", "Archer", "adam@acme.example"),
+    "rita": ("Rita", "Reyes", "rita@acme.example"),
+    "aude": ("Aude", "Laurent", "aude@acme.example"),
+    "sam": ("Sam", "Patel", "sam@acme.example"),
+    "nina": ("Nina", "Park", "nina@acme.example"),
+    "leo": ("Leo", "Grant", "leo@acme.example"),
+    "gina": ("Gina", "Gold", "gina@globex.example"),
+    "greg": ("Greg", "Hale", "greg@globex.example"),
+}
+
+ORGANIZATIONS = [
+    {
+        "slug": "acme",
+        "name": "Acme Consulting",
+        "owner": "olivia",
+        "members": {
+            "adam": [Role.AUTHOR],
+            "rita": [Role.REVIEWER],
+            "aude": [Role.AUDITOR],
+            "sam": [Role.MEMBER],
+            "nina": [Role.MEMBER],
+            "leo": [Role.MEMBER, Role.REVIEWER],
+        },
+        "teams": [
+            ("deal-desk", "Deal desk", "Pricing, discounts and proposals.", ["sam"]),
+            (
+                "solutions-engineering",
+                "Solutions engineering",
+                "Technical answers and objections.",
+                ["nina"],
+            ),
+            (
+                "sales-leadership",
+                "Sales leadership",
+                "First responses, relationships and escalations.",
+                ["olivia", "leo"],
+            ),
+        ],
+    },
+    {
+        "slug": "globex",
+        "name": "Globex",
+        "owner": "gina",
+        "members": {"greg": [Role.MEMBER, Role.AUTHOR]},
+        "teams": [("deal-desk", "Deal desk", "Globex's own deal desk.", ["greg"])],
+    },
+]
+
+
+class Command(BaseCommand):
+    help = "Create the demo organizations Acme Consulting (acme) and Globex (globex). Idempotent."
+
+    def handle(self, *args, **options):
+        with origin(Origin(via="command:seed_demo")), transaction.atomic():
+            users = {username: self._user(username) for username in PEOPLE}
+            for spec in ORGANIZATIONS:
+                self._organization(spec, users)
+        self.stdout.write(self.style.SUCCESS("Demo organizations ready: acme, globex."))
+
+    def _user(self, username: str) -> User:
+        first, last, email = PEOPLE[username]
+        user, created = User.objects.get_or_create(
+            username=username, defaults={"first_name": first, "last_name": last, "email": email}
+        )
+        if created or not user.check_password(DEMO_PASSWORD):
+            user.set_password(DEMO_PASSWORD)
+            user.save(update_fields=["password"])
+        return user
+
+    def _organization(self, spec: dict, users: dict[str, User]) -> None:
+        owner = users[spec["owner"]]
+        org = Organization.objects.filter(slug=spec["slug"]).first()
+        if org is None:
+            org = services.organization_create(name=spec["name"], slug=spec["slug"], by=owner)
+        for username, roles in spec["members"].items():
+            if not Membership.objects.filter(organization=org, user=users[username]).exists():
+                services.membership_add(
+                    organization=org, by=owner, username=username, roles=roles
+                )
+        for key, name, description, members in spec["teams"]:
+            team = Team.objects.filter(organization=org, key=key).first()
+            if team is None:
+                services.team_create(
+                    organization=org,
+                    by=owner,
+                    key=key,
+                    name=name,
+                    description=description,
+                    members=members,
+                )

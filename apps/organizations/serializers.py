@@ -1,0 +1,82 @@
+"""Input and output serializers for organizations, members and teams (separate, so that no
+client-writable field exists by accident)."""
+
+from rest_framework import serializers
+
+from apps.organizations.constants import Role
+from apps.organizations.models import Membership, Organization, Team
+
+
+class OrganizationOut(serializers.ModelSerializer):
+    roles = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Organization
+        fields = ["slug", "name", "created_at", "roles"]
+
+    def get_roles(self, obj: Organization) -> list[str]:
+        roles = self.context.get("roles", {})
+        return roles.get(obj.pk, [])
+
+
+class OrganizationIn(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    slug = serializers.CharField(max_length=50)
+
+
+class MemberOut(serializers.ModelSerializer):
+    username = serializers.CharField(source="user.username")
+    email = serializers.EmailField(source="user.email")
+    name = serializers.CharField(source="user.get_full_name")
+    teams = serializers.SerializerMethodField()
+    joined_at = serializers.DateTimeField(source="created_at")
+
+    class Meta:
+        model = Membership
+        fields = ["username", "email", "name", "roles", "teams", "joined_at"]
+
+    def get_teams(self, obj: Membership) -> list[str]:
+        return [tm.team.key for tm in getattr(obj.user, "org_team_memberships", [])]
+
+
+class MemberIn(serializers.Serializer):
+    username = serializers.CharField(required=False, allow_blank=True, max_length=150)
+    email = serializers.EmailField(required=False, allow_blank=True)
+    roles = serializers.ListField(
+        child=serializers.ChoiceField(choices=Role.choices), allow_empty=False
+    )
+
+    def validate(self, attrs: dict) -> dict:
+        if not attrs.get("username") and not attrs.get("email"):
+            raise serializers.ValidationError({"email": "Give an e-mail address or a username."})
+        return attrs
+
+
+class MemberPatchIn(serializers.Serializer):
+    roles = serializers.ListField(
+        child=serializers.ChoiceField(choices=Role.choices), allow_empty=False
+    )
+
+
+class TeamOut(serializers.ModelSerializer):
+    members = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Team
+        fields = ["key", "name", "description", "members", "created_at"]
+
+    def get_members(self, obj: Team) -> list[str]:
+        return [tm.user.username for tm in obj.team_memberships.all()]
+
+
+class TeamIn(serializers.Serializer):
+    key = serializers.CharField(max_length=50)
+    name = serializers.CharField(max_length=200)
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    members = serializers.ListField(child=serializers.CharField(), required=False)
+
+
+class TeamPatchIn(serializers.Serializer):
+    name = serializers.CharField(max_length=200, required=False)
+    description = serializers.CharField(required=False, allow_blank=True)
+    members = serializers.ListField(child=serializers.CharField(), required=False)

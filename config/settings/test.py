@@ -1,0 +1,31 @@
+"""The test suite: the embedded defaults unless DATABASE_URL / REDIS_URL point elsewhere."""
+
+import os
+
+from .base import *  # noqa: F403
+from .base import DATABASES, VAR_DIR, env
+
+SECRET_KEY = "test-only-not-secret"  # noqa: S105
+DEBUG = False
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+ALLOWED_HOSTS = ["*"]
+
+# The Celery worker the tests start is another process: it must see the test database,
+# so SQLite's test database is a file rather than memory.
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+
+CELERY_BROKER_FOLDER = VAR_DIR / "celery-broker-test"
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=env("REDIS_URL", default="") or "filesystem://")
+if CELERY_BROKER_URL.startswith("filesystem"):
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        "data_folder_in": str(CELERY_BROKER_FOLDER),
+        "data_folder_out": str(CELERY_BROKER_FOLDER),
+        "control_folder": str(CELERY_BROKER_FOLDER / "control"),
+        "store_processed": False,
+    }
+
+# Playwright's sync API runs an event loop in the test thread; the ORM calls the tests make
+# around it are still synchronous.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")

@@ -1,0 +1,39 @@
+"""Top-level URLs: pages, the API under /api/v1/, its schema and docs, health."""
+
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+
+from apps.core.health import healthz
+
+api_v1 = [
+    path("", include("apps.accounts.urls")),
+    path("", include("apps.organizations.urls")),
+]
+
+urlpatterns = [
+    path("", include("apps.web.urls")),
+    path("accounts/login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path(
+        "accounts/reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(),
+        name="password_reset_confirm",
+    ),
+    path(
+        "accounts/reset/done/",
+        auth_views.PasswordResetCompleteView.as_view(),
+        name="password_reset_complete",
+    ),
+    path("api/v1/", include((api_v1, "api"))),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
+    path("healthz", healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+]
+
+handler400 = "apps.web.errors.bad_request"
+handler403 = "apps.web.errors.forbidden"
+handler404 = "apps.web.errors.not_found"
+handler500 = "apps.web.errors.server_error"
