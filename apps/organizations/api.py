@@ -31,7 +31,7 @@ class OrganizationListView(GenericAPIView):
     def _roles(self, request: Request) -> dict[int, list[str]]:
         return {m.organization_id: m.roles for m in Membership.objects.filter(user=request.user)}
 
-    @extend_schema(responses=OrganizationOut(many=True))
+    @extend_schema(operation_id="orgs_list", responses=OrganizationOut(many=True))
     def get(self, request: Request) -> Response:
         orgs = organizations_for_user(user=request.user)
         data = OrganizationOut(orgs, many=True, context={"roles": self._roles(request)}).data
@@ -62,6 +62,7 @@ class MemberListView(OrganizationAPIView):
     def get_base_queryset(self):
         return members_list(organization=self.organization)
 
+    @extend_schema(operation_id="orgs_members_list", responses=MemberOut(many=True))
     def get(self, request: Request, org: str) -> Response:
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(MemberOut(page, many=True).data)
@@ -114,6 +115,7 @@ class TeamListView(OrganizationAPIView):
     def get_base_queryset(self):
         return teams_list(organization=self.organization)
 
+    @extend_schema(operation_id="orgs_teams_list", responses=TeamOut(many=True))
     def get(self, request: Request, org: str) -> Response:
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(TeamOut(page, many=True).data)

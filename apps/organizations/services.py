@@ -88,11 +88,13 @@ def organization_create(*, name: str, slug: str, by: User) -> Organization:
     slug = _clean_key(slug, field="slug", what="address")
     if slug in RESERVED_ORG_SLUGS:
         raise ValidationFailed(
-            f"The address {slug!r} is reserved.", fields={"slug": "Choose another address."}
+            f"The address {slug!r} is reserved.",
+            fields={"slug": f"The address {slug!r} is reserved; choose another."},
         )
     if Organization.objects.filter(slug=slug).exists():
         raise ValidationFailed(
-            f"The address {slug!r} is taken.", fields={"slug": "Choose another address."}
+            f"The address {slug!r} is taken.",
+            fields={"slug": f"The address {slug!r} is taken; choose another."},
         )
     organization = Organization.objects.create(name=name, slug=slug)
     audit_record(

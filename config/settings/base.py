@@ -129,9 +129,28 @@ SECURE_CSP = {
     "object-src": [CSP.NONE],
 }
 
-EMAIL_BACKEND = env(
-    "DJANGO_EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend"
-)
+
+
+def smtp_mailer(host: str) -> dict:
+    return {
+        "BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+        "OPTIONS": {
+            "host": host,
+            "port": env.int("MANDATE_SMTP_PORT", default=587),
+            "username": env("MANDATE_SMTP_USER", default=""),
+            "password": env("MANDATE_SMTP_PASSWORD", default=""),
+            "use_tls": env.bool("MANDATE_SMTP_TLS", default=True),
+        },
+    }
+
+
+# E-mail: SMTP when MANDATE_SMTP_HOST is set, printed to the console otherwise.
+SMTP_HOST = env("MANDATE_SMTP_HOST", default="")
+MAILERS = {
+    "default": smtp_mailer(SMTP_HOST)
+    if SMTP_HOST
+    else {"BACKEND": "django.core.mail.backends.console.EmailBackend"}
+}
 DEFAULT_FROM_EMAIL = env("DJANGO_DEFAULT_FROM_EMAIL", default="Mandate <mandate@localhost>")
 SITE_URL = env("MANDATE_SITE_URL", default="http://127.0.0.1:8000")
 

@@ -3,7 +3,7 @@
 from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
-from .base import SECRET_KEY, env
+from .base import SECRET_KEY, env, smtp_mailer
 
 DEBUG = False
 if len(SECRET_KEY) < 50 or SECRET_KEY.startswith(("django-insecure", "local-", "test-")):
@@ -11,6 +11,9 @@ if len(SECRET_KEY) < 50 or SECRET_KEY.startswith(("django-insecure", "local-", "
         "DJANGO_SECRET_KEY must be set to a random value of at least 50 characters "
         '(python -c "import secrets; print(secrets.token_urlsafe(64))").'
     )
+
+# Production always sends real mail: to MANDATE_SMTP_HOST, or to the local MTA.
+MAILERS = {"default": smtp_mailer(env("MANDATE_SMTP_HOST", default="localhost"))}
 
 LOG_JSON = env.bool("MANDATE_LOG_JSON", default=True)
 LOGGING["handlers"]["console"]["formatter"] = "json" if LOG_JSON else "plain"  # noqa: F405

@@ -69,7 +69,7 @@ class MemberDetailView(OrganizationPageView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        member = kwargs.get("member") or self.get_member()
+        member = kwargs.pop("current_member", None) or self.get_member()
         context.setdefault("form", MemberRolesForm(initial={"roles": member.roles}))
         context.update(member=member, role_descriptions=ROLE_DESCRIPTIONS)
         return context
@@ -95,4 +95,4 @@ class MemberDetailView(OrganizationPageView):
             else:
                 messages.success(request, f"Roles of {member.user.username} saved.")
                 return redirect("web:member-list", org=self.organization.slug)
-        return self.render_to_response(self.get_context_data(form=form, member=member), status=400)
+        return self.render_to_response(self.get_context_data(form=form, current_member=member), status=400)

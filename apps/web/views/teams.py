@@ -66,7 +66,7 @@ class TeamDetailView(OrganizationPageView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        team = kwargs.get("team") or self.get_team()
+        team = kwargs.pop("current_team", None) or self.get_team()
         context.setdefault(
             "form",
             TeamEditForm(
@@ -96,4 +96,4 @@ class TeamDetailView(OrganizationPageView):
             else:
                 messages.success(request, f"Team {team.name} saved.")
                 return redirect("web:team-detail", org=self.organization.slug, team=team.key)
-        return self.render_to_response(self.get_context_data(form=form, team=team), status=400)
+        return self.render_to_response(self.get_context_data(form=form, current_team=team), status=400)

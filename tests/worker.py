@@ -1,0 +1,73 @@
+"""A real Celery worker (with beat) in a child process, against the test database and the
+configured broker (Redis when REDIS_URL is set, the filesystem transport otherwise)."""
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection
+
+ROOT = Path(settings.BASE_DIR)
+
+
+def _database_url() -> str:
+    db = connection.settings_dict
+    if db["ENGINE"].endswith("sqlite3"):
+        return f"sqlite:///{db['NAME']}"
+    user = db.get("USER") or ""
+    password = f":{db['PASSWORD']}" if db.get("PASSWORD") else ""
+    auth = f"{user}{password}@" if user else ""
+    return f"postgres://{auth}{db.get('HOST') or '127.0.0.1'}:{db.get('PORT') or 5432}/{db['NAME']}"
+
+
+@contextmanager
+def celery_worker(tmp_path: Path, *, heartbeat_seconds: int = 1) -> Iterator[subprocess.Popen]:
+    if settings.CELERY_BROKER_URL.startswith("filesystem"):
+        shutil.rmtree(settings.CELERY_BROKER_FOLDER, ignore_errors=True)
+    Path(settings.CELERY_BROKER_FOLDER).mkdir(parents=True, exist_ok=True)
+    (Path(settings.CELERY_BROKER_FOLDER) / "control").mkdir(exist_ok=True)
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "DATABASE_URL": _database_url(),
+        "MANDATE_HEARTBEAT_INTERVAL": str(heartbeat_seconds),
+    }
+    log = open(tmp_path / "worker.log", "w+")  # noqa: SIM115 - closed below
+    process = subprocess.Popen(
+        [
+            sys.executable, "-m", "celery", "-A", "config", "worker", "--beat", "--purge",
+            "--loglevel", "INFO", "--concurrency", "1", "--pool", "solo",
+            "--schedule", str(tmp_path / "beat-schedule"),
+        ],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    try:
+        yield process
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.seek(0)
+        output = log.read()
+        log.close()
+        if os.environ.get("MANDATE_SHOW_WORKER_LOG"):
+            print(output)
+
+
+def wait_for(predicate: Callable[[], bool], *, timeout: float = 30, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.2)
+    raise AssertionError(f"Timed out after {timeout}s waiting for {what}")
