@@ -56,7 +56,11 @@ ensure_venv() {
     if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
         echo "==> Installing dependencies into .venv"
         "$VENV/bin/python" -m pip install --quiet --upgrade pip
-        "$VENV/bin/python" -m pip install --quiet -e ".[dev]"
+        # The project runs from its folder; only its declared dependencies are installed.
+        "$VENV/bin/python" -c 'import tomllib
+p = tomllib.load(open("pyproject.toml", "rb"))["project"]
+print("\n".join(p["dependencies"] + p["optional-dependencies"]["dev"]))' > "$VENV/requirements.txt"
+        "$VENV/bin/python" -m pip install --quiet -r "$VENV/requirements.txt"
         echo "$want" > "$stamp"
     fi
     export PATH="$VENV/bin:$PATH"

@@ -24,7 +24,9 @@ def browser() -> Iterator:
     from playwright.sync_api import sync_playwright
 
     if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (bin/test does this as root)")
+        pytest.fail(
+            f"{CHROMIUM} is missing: install Debian's chromium (bin/test does this as root)"
+        )
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
@@ -41,9 +43,11 @@ def page(browser, live_server):
     # Script errors only: a form answered 400 is logged as a failed resource, by design.
     page.on(
         "console",
-        lambda msg: errors.append(msg.text)
-        if msg.type == "error" and not msg.text.startswith("Failed to load resource")
-        else None,
+        lambda msg: (
+            errors.append(msg.text)
+            if msg.type == "error" and not msg.text.startswith("Failed to load resource")
+            else None
+        ),
     )
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.console_errors = errors

@@ -11,6 +11,8 @@ from apps.organizations.constants import Role
 from apps.organizations.models import Organization, Team
 from tests.factories import UserFactory, make_member, make_organization, make_team
 
+pytest_plugins = ["tests.browser"]
+
 
 @dataclass
 class World:
@@ -35,7 +37,9 @@ def world(db) -> World:
     other = make_organization(owner=stranger, slug="globex-test", name="Globex Test")
     outsider = make_member(other, [Role.MEMBER], UserFactory(username="outsider"))
     other_team = make_team(other, "other-team", members=[outsider])
-    return World(org=org, other=other, people=people, team=team, other_team=other_team, stranger=stranger)
+    return World(
+        org=org, other=other, people=people, team=team, other_team=other_team, stranger=stranger
+    )
 
 
 def token_client(user: User) -> APIClient:

@@ -27,13 +27,21 @@ API_ENDPOINTS: list[Endpoint] = [
     Endpoint("GET", "", Capability.VIEW),
     Endpoint("GET", "members/", Capability.VIEW),
     Endpoint(
-        "POST", "members/", Capability.MANAGE_MEMBERS, {"email": "new@example.com", "roles": ["member"]}, 201
+        "POST",
+        "members/",
+        Capability.MANAGE_MEMBERS,
+        {"email": "new@example.com", "roles": ["member"]},
+        201,
     ),
     Endpoint("GET", "members/{member}/", Capability.VIEW),
-    Endpoint("PATCH", "members/{member}/", Capability.MANAGE_MEMBERS, {"roles": ["member", "author"]}),
+    Endpoint(
+        "PATCH", "members/{member}/", Capability.MANAGE_MEMBERS, {"roles": ["member", "author"]}
+    ),
     Endpoint("DELETE", "members/{member}/", Capability.MANAGE_MEMBERS, None, 204),
     Endpoint("GET", "teams/", Capability.VIEW),
-    Endpoint("POST", "teams/", Capability.MANAGE_TEAMS, {"key": "new-team", "name": "New team"}, 201),
+    Endpoint(
+        "POST", "teams/", Capability.MANAGE_TEAMS, {"key": "new-team", "name": "New team"}, 201
+    ),
     Endpoint("GET", "teams/{team}/", Capability.VIEW),
     Endpoint("PATCH", "teams/{team}/", Capability.MANAGE_TEAMS, {"name": "Renamed"}),
     Endpoint("DELETE", "teams/{team}/", Capability.MANAGE_TEAMS, None, 204),
@@ -43,12 +51,24 @@ API_ENDPOINTS: list[Endpoint] = [
 PAGES: list[Endpoint] = [
     Endpoint("GET", "", Capability.VIEW),
     Endpoint("GET", "members/", Capability.VIEW),
-    Endpoint("POST", "members/", Capability.MANAGE_MEMBERS, {"person": "new@example.com", "roles": ["member"]}, 302),
+    Endpoint(
+        "POST",
+        "members/",
+        Capability.MANAGE_MEMBERS,
+        {"person": "new@example.com", "roles": ["member"]},
+        302,
+    ),
     Endpoint("GET", "members/{member}/", Capability.VIEW),
-    Endpoint("POST", "members/{member}/", Capability.MANAGE_MEMBERS, {"roles": ["member", "author"]}, 302),
+    Endpoint(
+        "POST", "members/{member}/", Capability.MANAGE_MEMBERS, {"roles": ["member", "author"]}, 302
+    ),
     Endpoint("GET", "teams/", Capability.VIEW),
-    Endpoint("POST", "teams/", Capability.MANAGE_TEAMS, {"key": "new-team", "name": "New team"}, 302),
+    Endpoint(
+        "POST", "teams/", Capability.MANAGE_TEAMS, {"key": "new-team", "name": "New team"}, 302
+    ),
     Endpoint("GET", "teams/{team}/", Capability.VIEW),
-    Endpoint("POST", "teams/{team}/", Capability.MANAGE_TEAMS, {"name": "Renamed", "members": []}, 302),
+    Endpoint(
+        "POST", "teams/{team}/", Capability.MANAGE_TEAMS, {"name": "Renamed", "members": []}, 302
+    ),
     Endpoint("GET", "activity/", Capability.VIEW_AUDIT),
 ]

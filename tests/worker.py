@@ -42,11 +42,27 @@ def celery_worker(tmp_path: Path, *, heartbeat_seconds: int = 1) -> Iterator[sub
     log = open(tmp_path / "worker.log", "w+")  # noqa: SIM115 - closed below
     process = subprocess.Popen(
         [
-            sys.executable, "-m", "celery", "-A", "config", "worker", "--beat", "--purge",
-            "--loglevel", "INFO", "--concurrency", "1", "--pool", "solo",
-            "--schedule", str(tmp_path / "beat-schedule"),
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "--beat",
+            "--purge",
+            "--loglevel",
+            "INFO",
+            "--concurrency",
+            "1",
+            "--pool",
+            "solo",
+            "--schedule",
+            str(tmp_path / "beat-schedule"),
         ],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     try:
         yield process
@@ -64,7 +80,9 @@ def celery_worker(tmp_path: Path, *, heartbeat_seconds: int = 1) -> Iterator[sub
             print(output)
 
 
-def wait_for(predicate: Callable[[], bool], *, timeout: float = 30, what: str = "condition") -> None:
+def wait_for(
+    predicate: Callable[[], bool], *, timeout: float = 30, what: str = "condition"
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if predicate():

@@ -32,9 +32,7 @@ def personal_token_create(
     if not name:
         raise ValidationFailed("Give the token a name.", fields={"name": "This field is required."})
     if len(name) > 100:
-        raise ValidationFailed(
-            "The name is too long.", fields={"name": "At most 100 characters."}
-        )
+        raise ValidationFailed("The name is too long.", fields={"name": "At most 100 characters."})
     if expires_at is not None and expires_at <= timezone.now():
         raise ValidationFailed(
             "The expiry must be in the future.", fields={"expires_at": "Must be in the future."}

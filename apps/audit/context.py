@@ -14,7 +14,8 @@ class Origin:
     via: str = "web"  # "web", "api", "task:<name>", "command:<name>"
 
 
-_origin: ContextVar[Origin] = ContextVar("audit_origin", default=Origin(via="system"))
+# Origin is a frozen dataclass: sharing the default instance is safe.
+_origin: ContextVar[Origin] = ContextVar("audit_origin", default=Origin(via="system"))  # noqa: B039
 
 
 def current_origin() -> Origin:

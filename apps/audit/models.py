@@ -40,7 +40,9 @@ class AuditEvent(models.Model):
     class Meta:
         ordering = ["organization", "seq"]
         constraints = [
-            models.UniqueConstraint(fields=["organization", "seq"], name="unique_audit_seq_per_org"),
+            models.UniqueConstraint(
+                fields=["organization", "seq"], name="unique_audit_seq_per_org"
+            ),
         ]
         indexes = [
             models.Index(fields=["organization", "verb", "at"], name="audit_org_verb_at"),

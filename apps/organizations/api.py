@@ -51,7 +51,9 @@ class OrganizationDetailView(OrganizationAPIView):
     serializer_class = OrganizationOut
 
     def get(self, request: Request, org: str) -> Response:
-        out = OrganizationOut(self.organization, context={"roles": {self.organization.pk: self.membership.roles}})
+        out = OrganizationOut(
+            self.organization, context={"roles": {self.organization.pk: self.membership.roles}}
+        )
         return Response(out.data)
 
 
@@ -155,4 +157,3 @@ class TeamDetailView(OrganizationAPIView):
     def delete(self, request: Request, org: str, team: str) -> Response:
         services.team_delete(team=self.get_object_or_404(key=team), by=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
-

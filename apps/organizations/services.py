@@ -48,7 +48,9 @@ def _clean_roles(roles: Iterable[str]) -> list[str]:
 def _clean_key(value: str, *, field: str, what: str) -> str:
     value = (value or "").strip()
     if not value:
-        raise ValidationFailed(f"The {what} is required.", fields={field: "This field is required."})
+        raise ValidationFailed(
+            f"The {what} is required.", fields={field: "This field is required."}
+        )
     if len(value) > 50 or not _KEY_RE.match(value):
         raise ValidationFailed(
             f"The {what} {value!r} is not valid.",
@@ -166,7 +168,8 @@ def membership_add(
         )
     if email and not _EMAIL_RE.match(email):
         raise ValidationFailed(
-            f"{email!r} is not an e-mail address.", fields={"email": "Enter a valid e-mail address."}
+            f"{email!r} is not an e-mail address.",
+            fields={"email": "Enter a valid e-mail address."},
         )
     user = None
     if username:
@@ -297,7 +300,11 @@ def team_create(
             f"A team with the key {key!r} exists.", fields={"key": "Already used by another team."}
         ) from exc
     audit_record(
-        organization=organization, by=by, verb="team.created", target=team, after=_team_snapshot(team)
+        organization=organization,
+        by=by,
+        verb="team.created",
+        target=team,
+        after=_team_snapshot(team),
     )
     if members:
         _team_set_members(team=team, by=by, usernames=members)

@@ -1,1 +1,1 @@
-"""The server-rendered UI: views and forms over the other apps' services and selectors; no models."""
+"""The server-rendered UI: views and forms over the services and selectors; no models."""

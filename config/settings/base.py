@@ -130,7 +130,6 @@ SECURE_CSP = {
 }
 
 
-
 def smtp_mailer(host: str) -> dict:
     return {
         "BACKEND": "django.core.mail.backends.smtp.EmailBackend",

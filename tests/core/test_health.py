@@ -48,7 +48,8 @@ def test_broker_down(client, settings):
         app.conf.broker_url = original
     assert response.status_code == 503
     broker = response.json()["checks"]["broker"]
-    assert broker["ok"] is False and broker["transport"] == "redis"
+    assert broker["ok"] is False
+    assert broker["transport"] == "redis"
 
 
 def test_database_down(client, monkeypatch):

@@ -36,8 +36,12 @@ def test_production_refuses_a_weak_secret_key():
 
 def test_production_passes_deploy_checks():
     result = manage(
-        "check", "--deploy", "--fail-level", "WARNING",
-        DJANGO_SECRET_KEY=secrets.token_urlsafe(64), DJANGO_ALLOWED_HOSTS="mandate.example.com",
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        DJANGO_SECRET_KEY=secrets.token_urlsafe(64),
+        DJANGO_ALLOWED_HOSTS="mandate.example.com",
     )
     assert result.returncode == 0, result.stdout + result.stderr
 

@@ -34,9 +34,7 @@ def test_another_organizations_owner_gets_404(world, api_as, endpoint):
     assert response.json()["error"]["code"] == "not_found"
 
 
-@pytest.mark.parametrize(
-    "endpoint", [e for e in API_ENDPOINTS if "{" in e.path], ids=str
-)
+@pytest.mark.parametrize("endpoint", [e for e in API_ENDPOINTS if "{" in e.path], ids=str)
 def test_foreign_objects_through_own_organization_get_404(world, api_as, endpoint):
     url = endpoint.url(PREFIX, world.org.slug, "outsider", world.other_team.key)
     response = call(api_as(world.people["owner"]), endpoint, url)
@@ -206,7 +204,10 @@ def test_same_team_key_in_two_organizations_is_fine(world, api_as):
 
 def test_malformed_json_is_a_clear_400(world, api_as):
     response = api_as(world.people["owner"]).generic(
-        "POST", f"/api/v1/orgs/{world.org.slug}/teams/", "{not json", content_type="application/json"
+        "POST",
+        f"/api/v1/orgs/{world.org.slug}/teams/",
+        "{not json",
+        content_type="application/json",
     )
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "malformed_json"
@@ -230,4 +231,5 @@ def test_schema_and_docs_are_served(client):
     assert b"/api/v1/orgs/{org}/members/" in schema.content
     docs = client.get("/api/docs/")
     assert docs.status_code == 200
-    assert b"<script" in docs.content and b"cdn" not in docs.content.lower()
+    assert b"<script" in docs.content
+    assert b"cdn" not in docs.content.lower()

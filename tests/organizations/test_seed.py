@@ -17,7 +17,9 @@ def snapshot():
     return {
         "users": list(User.objects.order_by("pk").values_list("username", "password", "email")),
         "orgs": list(Organization.objects.order_by("pk").values_list("slug", "name")),
-        "memberships": list(Membership.objects.order_by("pk").values_list("user__username", "roles")),
+        "memberships": list(
+            Membership.objects.order_by("pk").values_list("user__username", "roles")
+        ),
         "teams": list(Team.objects.order_by("pk").values_list("organization__slug", "key")),
         "team_members": TeamMembership.objects.count(),
         "events": AuditEvent.objects.count(),
@@ -46,12 +48,16 @@ def test_seed_demo_people_and_roles():
         "solutions-engineering",
         "sales-leadership",
     }
-    assert TeamMembership.objects.filter(team__key="deal-desk", team__organization=acme, user__username="sam").exists()
+    assert TeamMembership.objects.filter(
+        team__key="deal-desk", team__organization=acme, user__username="sam"
+    ).exists()
     globex = Organization.objects.get(slug="globex")
     assert Membership.objects.get(organization=globex, user__username="gina").roles == ["owner"]
 
 
-@pytest.mark.parametrize(("username", "visible", "hidden"), [("olivia", "acme", "globex"), ("gina", "globex", "acme")])
+@pytest.mark.parametrize(
+    ("username", "visible", "hidden"), [("olivia", "acme", "globex"), ("gina", "globex", "acme")]
+)
 def test_demo_users_sign_in_and_see_only_their_organizations(username, visible, hidden):
     call_command("seed_demo", stdout=StringIO())
     client = Client()

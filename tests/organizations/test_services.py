@@ -1,5 +1,7 @@
 """Services for organizations, memberships and teams: rules, permissions, audit events."""
 
+import itertools
+
 import pytest
 from django.db import transaction
 
@@ -59,16 +61,23 @@ def test_each_change_writes_exactly_one_event(world):
         "membership.removed",
     ]
     changed = events(world.org, "membership.roles_changed").last()
-    assert changed.before == {"roles": ["member"]} and changed.after == {"roles": ["auditor"]}
-    assert changed.actor == owner.username and changed.actor_type == "user"
+    assert changed.before == {"roles": ["member"]}
+    assert changed.after == {"roles": ["auditor"]}
+    assert changed.actor == owner.username
+    assert changed.actor_type == "user"
 
 
 def test_no_event_and_no_change_when_the_transaction_rolls_back(world):
     owner = world.people["owner"]
     start = events(world.org).count()
-    with pytest.raises(RuntimeError), transaction.atomic():
-        services.team_create(organization=world.org, by=owner, key="se", name="SE")
-        raise RuntimeError("boom")
+
+    def create_then_fail():
+        with transaction.atomic():
+            services.team_create(organization=world.org, by=owner, key="se", name="SE")
+            raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError):
+        create_then_fail()
     assert events(world.org).count() == start
     assert not world.org.teams.filter(key="se").exists()
 
@@ -86,7 +95,7 @@ def test_audit_chain_links_each_event_to_the_previous(world):
     chain = list(events(world.org).order_by("seq"))
     assert [e.seq for e in chain] == list(range(1, len(chain) + 1))
     assert chain[0].prev_hash == "0" * 64
-    for previous, event in zip(chain, chain[1:], strict=False):
+    for previous, event in itertools.pairwise(chain):
         assert event.prev_hash == previous.hash
 
 

@@ -7,7 +7,7 @@ import pytest
 from django.core.management import call_command
 
 from apps.organizations.models import Membership, Team
-from tests.browser import browser, page, shot, sign_in  # noqa: F401 - fixtures
+from tests.browser import shot, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -45,7 +45,9 @@ def test_owner_walks_members_and_teams(page, demo):
     page.fill("input[name=person]", "dana@acme.example")
     page.click("text=Add member")
     assert page.locator(".flash-success").is_visible()
-    assert Membership.objects.filter(organization__slug="acme", user__email="dana@acme.example").exists()
+    assert Membership.objects.filter(
+        organization__slug="acme", user__email="dana@acme.example"
+    ).exists()
 
     page.click("nav.sidebar >> text=Teams")
     shot(page, "06-teams")
@@ -67,8 +69,8 @@ def test_owner_walks_members_and_teams(page, demo):
 
 
 def test_switching_organizations(page, demo):
-    from apps.organizations import services
     from apps.accounts.models import User
+    from apps.organizations import services
 
     services.membership_add(
         organization=Membership.objects.get(user__username="gina").organization,

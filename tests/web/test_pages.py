@@ -39,7 +39,9 @@ def test_another_organizations_owner_gets_404(world, client, page):
 @pytest.mark.parametrize("page", [p for p in PAGES if "{" in p.path], ids=str)
 def test_foreign_objects_through_own_organization_get_404(world, client, page):
     client.force_login(world.people["owner"])
-    response = visit(client, page, page.url(PREFIX, world.org.slug, "outsider", world.other_team.key))
+    response = visit(
+        client, page, page.url(PREFIX, world.org.slug, "outsider", world.other_team.key)
+    )
     assert response.status_code == 404
 
 
@@ -72,10 +74,12 @@ def test_switcher_lists_only_own_organizations(world, client):
     client.force_login(world.people["author"])
     assert client.get("/").status_code == 302
     page = client.get("/o/").content.decode()
-    assert "Acme Test" in page and "Globex Test" in page
+    assert "Acme Test" in page
+    assert "Globex Test" in page
     client.force_login(world.people["reviewer"])
     page = client.get("/o/").content.decode()
-    assert "Acme Test" in page and "Globex Test" not in page
+    assert "Acme Test" in page
+    assert "Globex Test" not in page
 
 
 def count_state():
@@ -122,7 +126,8 @@ def test_create_organization_form_errors(world, client):
     assert "is taken" in response.content.decode()
     assert count_state() == before
     ok = client.post("/o/", {"name": "Initech", "slug": "initech"})
-    assert ok.status_code == 302 and ok["Location"] == "/o/initech/"
+    assert ok.status_code == 302
+    assert ok["Location"] == "/o/initech/"
 
 
 def test_invite_new_person_by_email_sends_invitation_after_commit(
@@ -175,9 +180,11 @@ def test_tokens_page_shows_token_once(world, client):
     assert response.status_code == 200
     assert response["Cache-Control"] == "no-store"
     page = response.content.decode()
-    assert "mnd_pat_" in page and "Copy your new token now" in page
+    assert "mnd_pat_" in page
+    assert "Copy your new token now" in page
     again = client.get("/settings/tokens/").content.decode()
-    assert "Copy your new token now" not in again and "laptop" in again
+    assert "Copy your new token now" not in again
+    assert "laptop" in again
     bad = client.post("/settings/tokens/", {"name": "", "expires_in_days": "0"})
     assert bad.status_code == 400
 

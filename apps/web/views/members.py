@@ -41,7 +41,9 @@ class MemberListView(OrganizationPageView):
                 )
             except ApplicationError as exc:
                 if "username" in exc.fields or "email" in exc.fields:
-                    exc.fields["person"] = exc.fields.pop("username", None) or exc.fields.pop("email")
+                    exc.fields["person"] = exc.fields.pop("username", None) or exc.fields.pop(
+                        "email"
+                    )
                 apply_error(form, exc)
             else:
                 who = membership.user.username
@@ -81,8 +83,12 @@ class MemberDetailView(OrganizationPageView):
                 services.membership_remove(membership=member, by=request.user)
             except ApplicationError as exc:
                 messages.error(request, exc.message)
-                return redirect("web:member-detail", org=self.organization.slug, username=member.user.username)
-            messages.success(request, f"{member.user.username} was removed from {self.organization}.")
+                return redirect(
+                    "web:member-detail", org=self.organization.slug, username=member.user.username
+                )
+            messages.success(
+                request, f"{member.user.username} was removed from {self.organization}."
+            )
             return redirect("web:member-list", org=self.organization.slug)
         form = MemberRolesForm(request.POST)
         if form.is_valid():
@@ -95,4 +101,6 @@ class MemberDetailView(OrganizationPageView):
             else:
                 messages.success(request, f"Roles of {member.user.username} saved.")
                 return redirect("web:member-list", org=self.organization.slug)
-        return self.render_to_response(self.get_context_data(form=form, current_member=member), status=400)
+        return self.render_to_response(
+            self.get_context_data(form=form, current_member=member), status=400
+        )

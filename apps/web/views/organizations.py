@@ -49,7 +49,10 @@ def organization_list(request: HttpRequest) -> HttpResponse:
     )
     status = 400 if form.errors else 200
     return render(
-        request, "web/organization_list.html", {"memberships": memberships, "form": form}, status=status
+        request,
+        "web/organization_list.html",
+        {"memberships": memberships, "form": form},
+        status=status,
     )
 
 
@@ -64,7 +67,9 @@ class OrganizationHomeView(OrganizationPageView):
         members = list(members_list(organization=self.organization))
         teams = list(teams_list(organization=self.organization))
         my_teams = [
-            t for t in teams if any(tm.user_id == self.request.user.pk for tm in t.team_memberships.all())
+            t
+            for t in teams
+            if any(tm.user_id == self.request.user.pk for tm in t.team_memberships.all())
         ]
         context.update(
             member_count=len(members),

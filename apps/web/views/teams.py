@@ -96,4 +96,6 @@ class TeamDetailView(OrganizationPageView):
             else:
                 messages.success(request, f"Team {team.name} saved.")
                 return redirect("web:team-detail", org=self.organization.slug, team=team.key)
-        return self.render_to_response(self.get_context_data(form=form, current_team=team), status=400)
+        return self.render_to_response(
+            self.get_context_data(form=form, current_team=team), status=400
+        )

@@ -9,7 +9,7 @@ from apps.organizations import services
 from apps.organizations.constants import Role
 from apps.organizations.models import Membership, Organization, Team
 
-DEMO_PASSWORD = "mandate-demo"  # noqa: S105 - documented in the README, demo data only
+DEMO_PASSWORD = "mandate-demo"
 
 PEOPLE = {
     "olivia": ("Olivia", "Owens", "olivia@acme.example"),
@@ -89,9 +89,7 @@ class Command(BaseCommand):
             org = services.organization_create(name=spec["name"], slug=spec["slug"], by=owner)
         for username, roles in spec["members"].items():
             if not Membership.objects.filter(organization=org, user=users[username]).exists():
-                services.membership_add(
-                    organization=org, by=owner, username=username, roles=roles
-                )
+                services.membership_add(organization=org, by=owner, username=username, roles=roles)
         for key, name, description, members in spec["teams"]:
             team = Team.objects.filter(organization=org, key=key).first()
             if team is None:
