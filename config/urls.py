@@ -10,6 +10,8 @@ from apps.core.health import healthz
 api_v1 = [
     path("", include("apps.accounts.urls")),
     path("", include("apps.organizations.urls")),
+    path("", include("apps.catalogs.urls")),
+    path("", include("apps.policies.urls")),
 ]
 
 urlpatterns = [

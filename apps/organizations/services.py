@@ -115,6 +115,9 @@ def organization_create(*, name: str, slug: str, by: User) -> Organization:
         target=membership,
         after=_membership_snapshot(membership),
     )
+    from apps.catalogs.services import catalog_install_defaults
+
+    catalog_install_defaults(organization=organization, by=by)
     return organization
 
 

@@ -32,6 +32,8 @@ INSTALLED_APPS = [
     "apps.accounts",
     "apps.organizations",
     "apps.audit",
+    "apps.catalogs",
+    "apps.policies",
     "apps.web",
 ]
 
@@ -188,6 +190,10 @@ CELERY_BEAT_SCHEDULE = {
     "worker-heartbeat": {
         "task": "apps.core.tasks.worker_heartbeat",
         "schedule": HEARTBEAT_INTERVAL_SECONDS,
+    },
+    "activate-due-policy-versions": {
+        "task": "apps.policies.tasks.activate_due_versions",
+        "schedule": env.int("MANDATE_PUBLICATION_INTERVAL", default=10),
     },
 }
 # /healthz calls the worker down when its last heartbeat is older than this.

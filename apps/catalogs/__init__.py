@@ -1,0 +1,1 @@
+"""The catalogs policy documents refer to: actions, signals, data categories, templates."""

@@ -1,0 +1,1 @@
+"""Policies (delegation envelopes), their versions and life cycle, diff and import/export."""

@@ -1,0 +1,418 @@
+"""The life cycle of policy versions: draft → in review → approved | rejected → active →
+superseded. Every transition locks the version, checks its state, and writes its audit event
+in the same transaction; a transition the state does not allow is a Conflict (409), one the
+person may not make is PermissionRefused (403)."""
+
+import json
+import re
+from datetime import datetime
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from apps.accounts.models import User
+from apps.audit.services import audit_record
+from apps.catalogs.selectors import catalog_keys
+from apps.core.errors import Conflict, PermissionRefused, ValidationFailed
+from apps.policies import document as doc_module
+from apps.policies.constants import VersionState
+from apps.policies.models import Policy, PolicyVersion
+
+KEY_RE = re.compile(r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$")
+
+
+def _invalid(problems: dict[str, str], *, prefix: str = "document") -> ValidationFailed:
+    fields = {
+        (f"{prefix}.{path}" if path != "document" else prefix): message
+        for path, message in problems.items()
+    }
+    first = next(iter(problems.items()))
+    return ValidationFailed(
+        f"The policy document is not valid: {first[0]}: {first[1]}"
+        + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""),
+        fields=fields,
+    )
+
+
+def policy_document_clean(*, organization, document: Any) -> dict[str, Any]:
+    """Validate a document against the format and the organization's catalogs and return its
+    canonical form; raise ValidationFailed naming every problem by its path."""
+    try:
+        return doc_module.validate(document, catalog_keys(organization=organization))
+    except doc_module.DocumentError as exc:
+        raise _invalid(exc.problems) from exc
+
+
+def policy_document_parse(*, text: str | bytes, fmt: str) -> Any:
+    try:
+        return doc_module.parse(text, fmt)
+    except doc_module.DocumentError as exc:
+        raise _invalid(exc.problems) from exc
+
+
+def _version_snapshot(version: PolicyVersion) -> dict[str, Any]:
+    return {"number": version.number, "state": version.state, "content_hash": version.content_hash}
+
+
+def _lock(version: PolicyVersion) -> PolicyVersion:
+    return (
+        PolicyVersion.objects.select_for_update()
+        .select_related("policy", "organization")
+        .get(pk=version.pk)
+    )
+
+
+def _require_state(version: PolicyVersion, *allowed: str, doing: str) -> None:
+    if version.state not in allowed:
+        raise Conflict(
+            f"Version {version.number} is {version.get_state_display().lower()}; "
+            f"only {' or '.join(VersionState(s).label.lower() for s in allowed)} versions "
+            f"can be {doing}.",
+            code="invalid_state",
+            fields={"state": version.state},
+        )
+
+
+@transaction.atomic
+def policy_create(*, organization, by: User, key: str, name: str, description: str = "") -> Policy:
+    key, name = (key or "").strip(), (name or "").strip()
+    errors = {}
+    if not key or len(key) > 64 or not KEY_RE.match(key):
+        errors["key"] = "Use lowercase letters, digits, hyphens and underscores."
+    elif Policy.objects.filter(organization=organization, key=key).exists():
+        errors["key"] = f"A policy with the key {key!r} exists."
+    if not name:
+        errors["name"] = "This field is required."
+    elif len(name) > 200:
+        errors["name"] = "At most 200 characters."
+    if errors:
+        raise ValidationFailed("The policy is not valid.", fields=errors)
+    policy = Policy.objects.create(
+        organization=organization,
+        key=key,
+        name=name,
+        description=(description or "").strip(),
+        created_by=by,
+    )
+    audit_record(
+        organization=organization,
+        by=by,
+        verb="policy.created",
+        target=policy,
+        after={"key": key, "name": name, "description": policy.description},
+    )
+    return policy
+
+
+@transaction.atomic
+def policy_version_create(
+    *,
+    policy: Policy,
+    by: User,
+    document: Any = None,
+    based_on: PolicyVersion | None = None,
+) -> PolicyVersion:
+    """A new draft: from a document, from an older version (rollback), or from the active
+    version (or an empty envelope when there is none)."""
+    if document is None:
+        source = based_on or policy.versions.filter(state=VersionState.ACTIVE).first()
+        document = (
+            source.document
+            if source
+            else doc_module.empty_document(policy.name, policy.description)
+        )
+        based_on = source
+    canonical = policy_document_clean(organization=policy.organization, document=document)
+    Policy.objects.select_for_update().filter(pk=policy.pk).values("pk").get()
+    number = (policy.versions.aggregate(n=Max("number"))["n"] or 0) + 1
+    version = PolicyVersion.objects.create(
+        organization=policy.organization,
+        policy=policy,
+        number=number,
+        document_text=json.dumps(canonical, ensure_ascii=False),
+        content_hash=doc_module.content_hash(canonical),
+        based_on=based_on,
+        author=by,
+    )
+    version.contributors.add(by)
+    audit_record(
+        organization=policy.organization,
+        by=by,
+        verb="policy_version.created",
+        target=version,
+        after={
+            **_version_snapshot(version),
+            "based_on": based_on.number if based_on else None,
+        },
+    )
+    return version
+
+
+@transaction.atomic
+def policy_version_import(
+    *, policy: Policy, by: User, text: str | bytes, fmt: str = "yaml"
+) -> PolicyVersion:
+    if fmt not in ("yaml", "json"):
+        raise ValidationFailed("Unknown format.", fields={"format": "Use yaml or json."})
+    return policy_version_create(
+        policy=policy, by=by, document=policy_document_parse(text=text, fmt=fmt)
+    )
+
+
+@transaction.atomic
+def policy_version_edit(*, version: PolicyVersion, by: User, document: Any) -> PolicyVersion:
+    version = _lock(version)
+    _require_state(version, VersionState.DRAFT, doing="edited")
+    canonical = policy_document_clean(organization=version.organization, document=document)
+    new_hash = doc_module.content_hash(canonical)
+    new_text = json.dumps(canonical, ensure_ascii=False)
+    if new_text == version.document_text:
+        return version
+    before_hash = version.content_hash
+    version.document_text = new_text
+    version.content_hash = new_hash
+    version.save(update_fields=["document_text", "content_hash", "updated_at"])
+    version.contributors.add(by)
+    audit_record(
+        organization=version.organization,
+        by=by,
+        verb="policy_version.edited",
+        target=version,
+        before={"content_hash": before_hash},
+        after={"content_hash": new_hash},
+    )
+    return version
+
+
+@transaction.atomic
+def policy_version_submit(*, version: PolicyVersion, by: User) -> PolicyVersion:
+    version = _lock(version)
+    _require_state(version, VersionState.DRAFT, doing="submitted")
+    # The catalogs may have changed since the draft was written.
+    policy_document_clean(organization=version.organization, document=version.document)
+    version.state = VersionState.IN_REVIEW
+    version.submitted_at = timezone.now()
+    version.submitted_by = by
+    version.save(update_fields=["state", "submitted_at", "submitted_by", "updated_at"])
+    audit_record(
+        organization=version.organization,
+        by=by,
+        verb="policy_version.submitted",
+        target=version,
+        before={"state": VersionState.DRAFT},
+        after={"state": version.state, "content_hash": version.content_hash},
+    )
+    return version
+
+
+def _review(version: PolicyVersion, by: User, comment: str, seen_hash: str | None) -> PolicyVersion:
+    version = _lock(version)
+    _require_state(version, VersionState.IN_REVIEW, doing="reviewed")
+    if version.author_id == by.pk or version.contributors.filter(pk=by.pk).exists():
+        raise PermissionRefused(
+            "Nobody reviews a version they wrote: another reviewer must decide.",
+            code="own_version",
+        )
+    if seen_hash and seen_hash != version.content_hash:
+        raise Conflict(
+            "This version changed since you looked at it; review it again.",
+            code="stale_review",
+            fields={"content_hash": version.content_hash},
+        )
+    if len(comment) > 5000:
+        raise ValidationFailed(
+            "The comment is too long.", fields={"comment": "At most 5000 characters."}
+        )
+    return version
+
+
+@transaction.atomic
+def policy_version_approve(
+    *, version: PolicyVersion, by: User, comment: str = "", seen_hash: str | None = None
+) -> PolicyVersion:
+    comment = (comment or "").strip()
+    version = _review(version, by, comment, seen_hash)
+    version.state = VersionState.APPROVED
+    version.reviewed_at = timezone.now()
+    version.reviewed_by = by
+    version.review_comment = comment
+    version.approved_hash = version.content_hash
+    version.save(
+        update_fields=[
+            "state",
+            "reviewed_at",
+            "reviewed_by",
+            "review_comment",
+            "approved_hash",
+            "updated_at",
+        ]
+    )
+    audit_record(
+        organization=version.organization,
+        by=by,
+        verb="policy_version.approved",
+        target=version,
+        before={"state": VersionState.IN_REVIEW},
+        after={"state": version.state, "approved_hash": version.approved_hash, "comment": comment},
+    )
+    return version
+
+
+@transaction.atomic
+def policy_version_reject(
+    *, version: PolicyVersion, by: User, comment: str, seen_hash: str | None = None
+) -> PolicyVersion:
+    comment = (comment or "").strip()
+    if not comment:
+        raise ValidationFailed(
+            "Say why the version is rejected.", fields={"comment": "A rejection needs a comment."}
+        )
+    version = _review(version, by, comment, seen_hash)
+    version.state = VersionState.REJECTED
+    version.reviewed_at = timezone.now()
+    version.reviewed_by = by
+    version.review_comment = comment
+    version.save(
+        update_fields=["state", "reviewed_at", "reviewed_by", "review_comment", "updated_at"]
+    )
+    audit_record(
+        organization=version.organization,
+        by=by,
+        verb="policy_version.rejected",
+        target=version,
+        before={"state": VersionState.IN_REVIEW},
+        after={"state": version.state, "comment": comment},
+    )
+    return version
+
+
+def _activate(version: PolicyVersion, by: User | str) -> PolicyVersion:
+    """Make a locked, approved version active and supersede the previous one, atomically."""
+    if version.approved_hash != version.content_hash:
+        raise Conflict("The approved content and the version differ.", code="hash_mismatch")
+    Policy.objects.select_for_update().filter(pk=version.policy_id).values("pk").get()
+    now = timezone.now()
+    previous = (
+        PolicyVersion.objects.select_for_update()
+        .filter(policy_id=version.policy_id, state=VersionState.ACTIVE)
+        .first()
+    )
+    if previous is not None:
+        previous.state = VersionState.SUPERSEDED
+        previous.superseded_at = now
+        previous.save(update_fields=["state", "superseded_at", "updated_at"])
+        audit_record(
+            organization=version.organization,
+            by=by,
+            verb="policy_version.superseded",
+            target=previous,
+            before={"state": VersionState.ACTIVE},
+            after={"state": VersionState.SUPERSEDED, "superseded_by": version.number},
+        )
+    version.state = VersionState.ACTIVE
+    version.activated_at = now
+    version.save(
+        update_fields=["state", "activated_at", "publish_at", "published_by", "updated_at"]
+    )
+    # Older approved versions still waiting for their time would undo this one: cancel them.
+    stale = PolicyVersion.objects.filter(
+        policy_id=version.policy_id,
+        state=VersionState.APPROVED,
+        publish_at__isnull=False,
+        number__lt=version.number,
+    )
+    for older in stale:
+        older.publish_at = None
+        older.save(update_fields=["publish_at", "updated_at"])
+        audit_record(
+            organization=version.organization,
+            by=by,
+            verb="policy_version.schedule_cancelled",
+            target=older,
+            after={"reason": f"version {version.number} became active"},
+        )
+    audit_record(
+        organization=version.organization,
+        by=by,
+        verb="policy_version.activated",
+        target=version,
+        before={"state": VersionState.APPROVED},
+        after={
+            "state": VersionState.ACTIVE,
+            "content_hash": version.content_hash,
+            "superseded": previous.number if previous else None,
+        },
+    )
+    return version
+
+
+@transaction.atomic
+def policy_version_publish(
+    *, version: PolicyVersion, by: User, effective_at: datetime | None = None
+) -> PolicyVersion:
+    """Activate an approved version now, or schedule it (a periodic task activates it)."""
+    version = _lock(version)
+    _require_state(version, VersionState.APPROVED, doing="published")
+    version.published_by = by
+    if effective_at is not None and effective_at > timezone.now():
+        version.publish_at = effective_at
+        version.save(update_fields=["publish_at", "published_by", "updated_at"])
+        audit_record(
+            organization=version.organization,
+            by=by,
+            verb="policy_version.scheduled",
+            target=version,
+            after={"publish_at": effective_at.isoformat()},
+        )
+        return version
+    if effective_at is not None:
+        raise ValidationFailed(
+            "The publication time is in the past.",
+            fields={"effective_at": "Must be in the future (or leave it out to publish now)."},
+        )
+    version.publish_at = None
+    try:
+        with transaction.atomic():
+            return _activate(version, by)
+    except IntegrityError as exc:  # another activation won: the database allows one active
+        raise Conflict(
+            "Another version became active at the same moment.", code="conflict"
+        ) from exc
+
+
+def policy_versions_activate_due(*, now: datetime | None = None) -> list[int]:
+    """Activate every approved version whose publication time has come; returns their ids."""
+    now = now or timezone.now()
+    activated = []
+    due = PolicyVersion.objects.filter(
+        state=VersionState.APPROVED, publish_at__isnull=False, publish_at__lte=now
+    ).order_by("publish_at", "number")
+    for version_id in due.values_list("pk", flat=True):
+        with transaction.atomic():
+            version = (
+                PolicyVersion.objects.select_for_update()
+                .select_related("policy", "organization")
+                .filter(pk=version_id, state=VersionState.APPROVED, publish_at__lte=now)
+                .first()
+            )
+            if version is None:
+                continue
+            active = PolicyVersion.objects.filter(
+                policy_id=version.policy_id, state=VersionState.ACTIVE
+            ).first()
+            if active is not None and active.number > version.number:
+                version.publish_at = None
+                version.save(update_fields=["publish_at", "updated_at"])
+                audit_record(
+                    organization=version.organization,
+                    by="task:activate_due_versions",
+                    verb="policy_version.schedule_cancelled",
+                    target=version,
+                    after={"reason": f"version {active.number} is newer and active"},
+                )
+                continue
+            _activate(version, "task:activate_due_versions")
+            activated.append(version.pk)
+    return activated
