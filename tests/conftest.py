@@ -7,8 +7,11 @@ from rest_framework.test import APIClient
 
 from apps.accounts.models import User
 from apps.accounts.services import personal_token_create
+from apps.catalogs import services as catalog_services
+from apps.catalogs.constants import CatalogKind
 from apps.organizations.constants import Role
 from apps.organizations.models import Organization, Team
+from apps.policies import services as policy_services
 from tests.factories import UserFactory, make_member, make_organization, make_team
 
 pytest_plugins = ["tests.browser"]
@@ -37,8 +40,60 @@ def world(db) -> World:
     other = make_organization(owner=stranger, slug="globex-test", name="Globex Test")
     outsider = make_member(other, [Role.MEMBER], UserFactory(username="outsider"))
     other_team = make_team(other, "other-team", members=[outsider])
+    make_policy_history(org, author=people["author"], reviewer=people["reviewer"])
+    make_foreign_objects(other, owner=stranger)
     return World(
         org=org, other=other, people=people, team=team, other_team=other_team, stranger=stranger
+    )
+
+
+SIMPLE_DOCUMENT = {
+    "format": 1,
+    "name": "Pipeline",
+    "defaults": {"min_confidence": 0.8},
+    "actions": {
+        "send_follow_up": {"mode": "autonomous", "templates": ["check-in-after-proposal"]},
+        "offer_discount": {
+            "mode": "autonomous",
+            "limits": {"discount_pct": 5},
+            "approver_team": "deal-desk",
+        },
+    },
+    "triggers": {"pricing_question": {"route_to_team": "deal-desk", "respond_within_minutes": 30}},
+}
+
+
+def make_policy_history(org: Organization, *, author: User, reviewer: User):
+    """Policy "pipeline": v1 draft, v2 in review, v3 approved (not yet published)."""
+    policy = policy_services.policy_create(
+        organization=org, by=author, key="pipeline", name="Pipeline"
+    )
+    policy_services.policy_version_create(policy=policy, by=author, document=SIMPLE_DOCUMENT)
+    v2 = policy_services.policy_version_create(policy=policy, by=author, document=SIMPLE_DOCUMENT)
+    policy_services.policy_version_submit(version=v2, by=author)
+    v3 = policy_services.policy_version_create(policy=policy, by=author, document=SIMPLE_DOCUMENT)
+    policy_services.policy_version_submit(version=v3, by=author)
+    policy_services.policy_version_approve(version=v3, by=reviewer)
+    return policy
+
+
+def make_foreign_objects(org: Organization, *, owner: User) -> None:
+    policy = policy_services.policy_create(organization=org, by=owner, key="other-policy", name="O")
+    for _ in range(3):
+        policy_services.policy_version_create(policy=policy, by=owner, document=None)
+    for kind, key in [
+        (CatalogKind.ACTIONS, "other_only"),
+        (CatalogKind.SIGNALS, "other_only"),
+        (CatalogKind.DATA_CATEGORIES, "other_only"),
+    ]:
+        catalog_services.catalog_entry_create(
+            organization=org, by=owner, kind=kind, values={"key": key, "label": "Other"}
+        )
+    catalog_services.catalog_entry_create(
+        organization=org,
+        by=owner,
+        kind=CatalogKind.TEMPLATES,
+        values={"key": "other-only", "label": "Other", "body": "Hi"},
     )
 
 

@@ -10,7 +10,7 @@ from apps.organizations.constants import Capability
 @dataclass(frozen=True)
 class Endpoint:
     method: str
-    path: str  # relative to /api/v1/orgs/{org}/ or /o/{org}/; may name {member} and {team}
+    path: str  # relative to /api/v1/orgs/{org}/ or /o/{org}/; may name objects, see NAMES
     capability: Capability
     body: dict[str, Any] | None = None
     ok: int = 200
@@ -18,8 +18,8 @@ class Endpoint:
     def __str__(self) -> str:
         return f"{self.method} {self.path}"
 
-    def url(self, prefix: str, org: str, member: str, team: str) -> str:
-        return prefix.format(org=org) + self.path.format(member=member, team=team)
+    def url(self, prefix: str, org: str, names: dict[str, str]) -> str:
+        return prefix.format(org=org) + self.path.format(**names)
 
 
 # Management API endpoints under /api/v1/orgs/{org}/.
@@ -45,6 +45,54 @@ API_ENDPOINTS: list[Endpoint] = [
     Endpoint("GET", "teams/{team}/", Capability.VIEW),
     Endpoint("PATCH", "teams/{team}/", Capability.MANAGE_TEAMS, {"name": "Renamed"}),
     Endpoint("DELETE", "teams/{team}/", Capability.MANAGE_TEAMS, None, 204),
+    *[
+        endpoint
+        for kind, body, patch in [
+            ("actions", {"key": "new_action", "label": "New", "risk": "low"}, {"risk": "high"}),
+            ("signals", {"key": "new_signal", "label": "New"}, {"label": "Renamed"}),
+            ("data-categories", {"key": "new_data", "label": "New"}, {"sensitive": True}),
+            ("templates", {"key": "new-template", "label": "New", "body": "Hi"}, {"body": "Hello"}),
+        ]
+        for endpoint in (
+            Endpoint("GET", f"catalog/{kind}/", Capability.VIEW),
+            Endpoint("POST", f"catalog/{kind}/", Capability.MANAGE_CATALOGS, body, 201),
+            Endpoint("GET", f"catalog/{kind}/{{{kind.replace('-', '_')}}}/", Capability.VIEW),
+            Endpoint(
+                "PATCH",
+                f"catalog/{kind}/{{{kind.replace('-', '_')}}}/",
+                Capability.MANAGE_CATALOGS,
+                patch,
+            ),
+        )
+    ],
+    Endpoint("GET", "policies/", Capability.VIEW),
+    Endpoint("POST", "policies/", Capability.AUTHOR_POLICIES, {"key": "new", "name": "New"}, 201),
+    Endpoint("GET", "policies/{policy}/", Capability.VIEW),
+    Endpoint("GET", "policies/{policy}/versions/", Capability.VIEW),
+    Endpoint("POST", "policies/{policy}/versions/", Capability.AUTHOR_POLICIES, {}, 201),
+    Endpoint("GET", "policies/{policy}/versions/1/", Capability.VIEW),
+    Endpoint(
+        "PATCH",
+        "policies/{policy}/versions/1/",
+        Capability.AUTHOR_POLICIES,
+        {"document": {"format": 1, "name": "Edited", "actions": {}}},
+    ),
+    Endpoint("POST", "policies/{policy}/versions/1/submit/", Capability.AUTHOR_POLICIES),
+    Endpoint(
+        "POST",
+        "policies/{policy}/versions/2/approve/",
+        Capability.REVIEW_POLICIES,
+        {"comment": "ok"},
+    ),
+    Endpoint(
+        "POST",
+        "policies/{policy}/versions/2/reject/",
+        Capability.REVIEW_POLICIES,
+        {"comment": "no"},
+    ),
+    Endpoint("POST", "policies/{policy}/versions/3/publish/", Capability.PUBLISH_POLICIES, {}),
+    Endpoint("GET", "policies/{policy}/versions/2/diff/?against=1", Capability.VIEW),
+    Endpoint("GET", "policies/{policy}/versions/2/export/?format=json", Capability.VIEW),
 ]
 
 # Pages under /o/{org}/ (POST bodies are valid form submissions).
@@ -72,3 +120,23 @@ PAGES: list[Endpoint] = [
     ),
     Endpoint("GET", "activity/", Capability.VIEW_AUDIT),
 ]
+
+# Objects named in paths: the caller's own, and another organization's that must 404.
+OWN_NAMES = {
+    "member": "member",
+    "team": "deal-desk",
+    "policy": "pipeline",
+    "actions": "send_follow_up",
+    "signals": "buying_intent",
+    "data_categories": "contact_details",
+    "templates": "meeting-confirmation",
+}
+FOREIGN_NAMES = {
+    "member": "outsider",
+    "team": "other-team",
+    "policy": "other-policy",
+    "actions": "other_only",
+    "signals": "other_only",
+    "data_categories": "other_only",
+    "templates": "other-only",
+}

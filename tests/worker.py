@@ -31,8 +31,7 @@ def _database_url() -> str:
 def celery_worker(tmp_path: Path, *, heartbeat_seconds: int = 1) -> Iterator[subprocess.Popen]:
     if settings.CELERY_BROKER_URL.startswith("filesystem"):
         shutil.rmtree(settings.CELERY_BROKER_FOLDER, ignore_errors=True)
-    Path(settings.CELERY_BROKER_FOLDER).mkdir(parents=True, exist_ok=True)
-    (Path(settings.CELERY_BROKER_FOLDER) / "control").mkdir(exist_ok=True)
+    # The worker creates the folders itself (as it must on a fresh checkout).
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.test",

@@ -12,7 +12,9 @@ from apps.accounts.serializers import TokenCreatedOut, TokenIn, TokenOut
 
 class TokenListView(GenericAPIView):
     serializer_class = TokenOut
+    pagination_class = None
 
+    @extend_schema(operation_id="tokens_list", responses=TokenOut(many=True))
     def get(self, request: Request) -> Response:
         return Response(TokenOut(request.user.tokens.all(), many=True).data)
 

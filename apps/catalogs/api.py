@@ -1,6 +1,6 @@
 """Management API: the catalogs (actions, signals, data categories, templates)."""
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import exceptions, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -74,14 +74,14 @@ def _views(kind: str, model, out, create_in, patch_in, tag: str):
         else model.objects.all(),
         "serializer_class": out,
     }
-    list_view = type(f"{model.__name__}ListView", (CatalogListView,), dict(attrs))
-    detail_view = type(f"{model.__name__}DetailView", (CatalogDetailView,), dict(attrs))
-    list_view.get = extend_schema(
-        operation_id=f"orgs_catalog_{tag}_list", responses=out(many=True)
-    )(list_view.get)
-    list_view.post = extend_schema(request=create_in, responses={201: out})(list_view.post)
-    detail_view.get = extend_schema(responses=out)(detail_view.get)
-    detail_view.patch = extend_schema(request=patch_in, responses=out)(detail_view.patch)
+    list_view = extend_schema_view(
+        get=extend_schema(operation_id=f"orgs_catalog_{tag}_list", responses=out(many=True)),
+        post=extend_schema(request=create_in, responses={201: out}),
+    )(type(f"{model.__name__}ListView", (CatalogListView,), dict(attrs)))
+    detail_view = extend_schema_view(
+        get=extend_schema(responses=out),
+        patch=extend_schema(request=patch_in, responses=out),
+    )(type(f"{model.__name__}DetailView", (CatalogDetailView,), dict(attrs)))
     return list_view, detail_view
 
 

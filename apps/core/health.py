@@ -1,5 +1,6 @@
 """/healthz: the database, the broker and the worker, each up or down, as JSON."""
 
+import os
 from datetime import timedelta
 from typing import Any
 
@@ -27,6 +28,10 @@ def _broker() -> dict[str, Any]:
     from config.celery import app
 
     transport = app.conf.broker_url.split(":", 1)[0]
+    if transport == "filesystem":
+        folder = (app.conf.broker_transport_options or {}).get("data_folder_in", "")
+        if not folder or not os.path.isdir(folder) or not os.access(folder, os.W_OK):
+            return {"ok": False, "transport": transport, "error": "broker folder missing"}
     try:
         with app.connection_for_write() as conn:
             conn.ensure_connection(max_retries=1, timeout=2)

@@ -27,6 +27,7 @@ class OrganizationListView(GenericAPIView):
     """The organizations the caller belongs to; POST creates one with the caller as owner."""
 
     serializer_class = OrganizationOut
+    pagination_class = None  # a person belongs to few organizations
 
     def _roles(self, request: Request) -> dict[int, list[str]]:
         return {m.organization_id: m.roles for m in Membership.objects.filter(user=request.user)}

@@ -17,7 +17,7 @@ class Role(models.TextChoices):
 
 
 ROLE_HELP = {
-    Role.OWNER: "Manages the organization: members, roles, teams, agents, the kill switch.",
+    Role.OWNER: "Manages the organization: members, roles and teams; may do everything.",
     Role.AUTHOR: "Drafts policy versions and maintains the catalogs.",
     Role.REVIEWER: "Reviews, approves and publishes policy versions (never their own).",
     Role.AUDITOR: "Reads everything, changes nothing.",

@@ -216,8 +216,8 @@ REST_FRAMEWORK = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "Mandate API",
     "DESCRIPTION": (
-        "The agent API (policy checks, approvals, handoffs) and the management API "
-        "(organizations, policies, agents, the inbox, the audit trail)."
+        "The management API: organizations, members, teams, catalogs, policies and their "
+        'versions. Errors have one shape: {"error": {"code", "message", "fields"}}.'
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,

@@ -64,3 +64,18 @@ def test_database_down(client, monkeypatch):
     checks = response.json()["checks"]
     assert checks["database"] == {"ok": False, "error": "DatabaseError"}
     assert checks["worker"]["ok"] is False
+
+
+def test_filesystem_broker_without_its_folder_is_down(client, settings, tmp_path):
+    from config.celery import app
+
+    worker_heartbeat_record()
+    original_url, original_options = app.conf.broker_url, app.conf.broker_transport_options
+    app.conf.broker_url = "filesystem://"
+    app.conf.broker_transport_options = {"data_folder_in": str(tmp_path / "missing")}
+    try:
+        response = client.get("/healthz")
+    finally:
+        app.conf.broker_url, app.conf.broker_transport_options = original_url, original_options
+    assert response.status_code == 503
+    assert response.json()["checks"]["broker"]["error"] == "broker folder missing"

@@ -5,7 +5,7 @@ import pytest
 
 from apps.organizations.constants import ROLE_CAPABILITIES, Role
 from apps.organizations.models import Membership, Team
-from tests.tenancy import API_ENDPOINTS, Endpoint
+from tests.tenancy import API_ENDPOINTS, FOREIGN_NAMES, OWN_NAMES, Endpoint
 
 PREFIX = "/api/v1/orgs/{org}/"
 
@@ -17,7 +17,7 @@ def call(client, endpoint: Endpoint, url: str):
 @pytest.mark.parametrize("endpoint", API_ENDPOINTS, ids=str)
 @pytest.mark.parametrize("role", [r.value for r in Role])
 def test_each_role_gets_exactly_its_capabilities(world, api_as, endpoint, role):
-    url = endpoint.url(PREFIX, world.org.slug, "member", world.team.key)
+    url = endpoint.url(PREFIX, world.org.slug, OWN_NAMES)
     response = call(api_as(world.people[role]), endpoint, url)
     if endpoint.capability in ROLE_CAPABILITIES[role]:
         assert response.status_code == endpoint.ok, response.content
@@ -28,7 +28,7 @@ def test_each_role_gets_exactly_its_capabilities(world, api_as, endpoint, role):
 
 @pytest.mark.parametrize("endpoint", API_ENDPOINTS, ids=str)
 def test_another_organizations_owner_gets_404(world, api_as, endpoint):
-    url = endpoint.url(PREFIX, world.org.slug, "member", world.team.key)
+    url = endpoint.url(PREFIX, world.org.slug, OWN_NAMES)
     response = call(api_as(world.stranger), endpoint, url)
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "not_found"
@@ -36,7 +36,7 @@ def test_another_organizations_owner_gets_404(world, api_as, endpoint):
 
 @pytest.mark.parametrize("endpoint", [e for e in API_ENDPOINTS if "{" in e.path], ids=str)
 def test_foreign_objects_through_own_organization_get_404(world, api_as, endpoint):
-    url = endpoint.url(PREFIX, world.org.slug, "outsider", world.other_team.key)
+    url = endpoint.url(PREFIX, world.org.slug, FOREIGN_NAMES)
     response = call(api_as(world.people["owner"]), endpoint, url)
     assert response.status_code == 404
     assert Membership.objects.filter(organization=world.other, user__username="outsider").exists()
@@ -53,7 +53,7 @@ def test_missing_and_foreign_organizations_answer_identically(world, api_as):
 
 @pytest.mark.parametrize("endpoint", API_ENDPOINTS, ids=str)
 def test_unauthenticated_calls_get_401(world, client, endpoint):
-    url = endpoint.url(PREFIX, world.org.slug, "member", world.team.key)
+    url = endpoint.url(PREFIX, world.org.slug, OWN_NAMES)
     response = getattr(client, endpoint.method.lower())(url, content_type="application/json")
     assert response.status_code == 401
     assert response["WWW-Authenticate"] == "Bearer"

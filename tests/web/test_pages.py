@@ -7,7 +7,7 @@ from django.core import mail
 from apps.audit.models import AuditEvent
 from apps.organizations.constants import ROLE_CAPABILITIES, Role
 from apps.organizations.models import Membership, Organization, Team
-from tests.tenancy import PAGES, Endpoint
+from tests.tenancy import FOREIGN_NAMES, OWN_NAMES, PAGES, Endpoint
 
 PREFIX = "/o/{org}/"
 
@@ -22,7 +22,7 @@ def visit(client, endpoint: Endpoint, url: str):
 @pytest.mark.parametrize("role", [r.value for r in Role])
 def test_each_role_sees_exactly_its_pages(world, client, page, role):
     client.force_login(world.people[role])
-    response = visit(client, page, page.url(PREFIX, world.org.slug, "member", world.team.key))
+    response = visit(client, page, page.url(PREFIX, world.org.slug, OWN_NAMES))
     if page.capability in ROLE_CAPABILITIES[role]:
         assert response.status_code == page.ok, response.content[:500]
     else:
@@ -32,22 +32,20 @@ def test_each_role_sees_exactly_its_pages(world, client, page, role):
 @pytest.mark.parametrize("page", PAGES, ids=str)
 def test_another_organizations_owner_gets_404(world, client, page):
     client.force_login(world.stranger)
-    response = visit(client, page, page.url(PREFIX, world.org.slug, "member", world.team.key))
+    response = visit(client, page, page.url(PREFIX, world.org.slug, OWN_NAMES))
     assert response.status_code == 404
 
 
 @pytest.mark.parametrize("page", [p for p in PAGES if "{" in p.path], ids=str)
 def test_foreign_objects_through_own_organization_get_404(world, client, page):
     client.force_login(world.people["owner"])
-    response = visit(
-        client, page, page.url(PREFIX, world.org.slug, "outsider", world.other_team.key)
-    )
+    response = visit(client, page, page.url(PREFIX, world.org.slug, FOREIGN_NAMES))
     assert response.status_code == 404
 
 
 @pytest.mark.parametrize("page", PAGES, ids=str)
 def test_anonymous_is_sent_to_sign_in(world, client, page):
-    response = visit(client, page, page.url(PREFIX, world.org.slug, "member", world.team.key))
+    response = visit(client, page, page.url(PREFIX, world.org.slug, OWN_NAMES))
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/")
 

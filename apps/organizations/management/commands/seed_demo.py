@@ -8,6 +8,7 @@ from apps.audit.context import Origin, origin
 from apps.organizations import services
 from apps.organizations.constants import Role
 from apps.organizations.models import Membership, Organization, Team
+from apps.policies.demo import demo_policy_history
 
 DEMO_PASSWORD = "mandate-demo"
 
@@ -70,6 +71,11 @@ class Command(BaseCommand):
             users = {username: self._user(username) for username in PEOPLE}
             for spec in ORGANIZATIONS:
                 self._organization(spec, users)
+            demo_policy_history(
+                organization=Organization.objects.get(slug="acme"),
+                author=users["adam"],
+                reviewer=users["rita"],
+            )
         self.stdout.write(self.style.SUCCESS("Demo organizations ready: acme, globex."))
 
     def _user(self, username: str) -> User:
