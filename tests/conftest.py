@@ -11,6 +11,7 @@ from apps.catalogs import services as catalog_services
 from apps.catalogs.constants import CatalogKind
 from apps.organizations.constants import Role
 from apps.organizations.models import Organization, Team
+from apps.organizations.services import invitation_create
 from apps.policies import services as policy_services
 from tests.factories import UserFactory, make_member, make_organization, make_team
 
@@ -25,6 +26,8 @@ class World:
     team: Team | None = None
     other_team: Team | None = None
     stranger: User | None = None  # owner of the other organization
+    names: dict[str, str] = field(default_factory=dict)  # objects named in paths
+    foreign_names: dict[str, str] = field(default_factory=dict)  # the other org's
 
 
 @pytest.fixture
@@ -42,8 +45,41 @@ def world(db) -> World:
     other_team = make_team(other, "other-team", members=[outsider])
     make_policy_history(org, author=people["author"], reviewer=people["reviewer"])
     make_foreign_objects(other, owner=stranger)
+    invitation = invitation_create(
+        organization=org, by=owner, email="pending@example.com", roles=["member"]
+    )
+    foreign_invitation = invitation_create(
+        organization=other, by=stranger, email="elsewhere@example.com", roles=["member"]
+    )
+    names = {
+        "member": "member",
+        "team": "deal-desk",
+        "policy": "pipeline",
+        "invitation": str(invitation.pk),
+        "actions": "send_follow_up",
+        "signals": "buying_intent",
+        "data_categories": "contact_details",
+        "templates": "meeting-confirmation",
+    }
+    foreign_names = {
+        "member": "outsider",
+        "team": "other-team",
+        "policy": "other-policy",
+        "invitation": str(foreign_invitation.pk),
+        "actions": "other_only",
+        "signals": "other_only",
+        "data_categories": "other_only",
+        "templates": "other-only",
+    }
     return World(
-        org=org, other=other, people=people, team=team, other_team=other_team, stranger=stranger
+        org=org,
+        other=other,
+        people=people,
+        team=team,
+        other_team=other_team,
+        stranger=stranger,
+        names=names,
+        foreign_names=foreign_names,
     )
 
 

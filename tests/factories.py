@@ -35,9 +35,7 @@ def make_organization(*, owner: User | None = None, slug: str = "", name: str = 
 def make_member(organization: Organization, roles: Iterable[str], user: User | None = None) -> User:
     user = user or UserFactory()
     owner = Membership.objects.filter(organization=organization, roles__icontains="owner").first()
-    services.membership_add(
-        organization=organization, by=owner.user, username=user.username, roles=list(roles)
-    )
+    services.membership_add(organization=organization, by=owner.user, user=user, roles=list(roles))
     return user
 
 

@@ -10,7 +10,7 @@ from apps.organizations.constants import Capability
 @dataclass(frozen=True)
 class Endpoint:
     method: str
-    path: str  # relative to /api/v1/orgs/{org}/ or /o/{org}/; may name objects, see NAMES
+    path: str  # relative to /api/v1/orgs/{org}/ or /o/{org}/; may name objects (World.names)
     capability: Capability
     body: dict[str, Any] | None = None
     ok: int = 200
@@ -38,6 +38,9 @@ API_ENDPOINTS: list[Endpoint] = [
         "PATCH", "members/{member}/", Capability.MANAGE_MEMBERS, {"roles": ["member", "author"]}
     ),
     Endpoint("DELETE", "members/{member}/", Capability.MANAGE_MEMBERS, None, 204),
+    Endpoint("GET", "invitations/", Capability.MANAGE_MEMBERS),
+    Endpoint("POST", "invitations/{invitation}/resend/", Capability.MANAGE_MEMBERS),
+    Endpoint("POST", "invitations/{invitation}/revoke/", Capability.MANAGE_MEMBERS),
     Endpoint("GET", "teams/", Capability.VIEW),
     Endpoint(
         "POST", "teams/", Capability.MANAGE_TEAMS, {"key": "new-team", "name": "New team"}, 201
@@ -103,7 +106,7 @@ PAGES: list[Endpoint] = [
         "POST",
         "members/",
         Capability.MANAGE_MEMBERS,
-        {"person": "new@example.com", "roles": ["member"]},
+        {"email": "new@example.com", "roles": ["member"]},
         302,
     ),
     Endpoint("GET", "members/{member}/", Capability.VIEW),
@@ -121,22 +124,5 @@ PAGES: list[Endpoint] = [
     Endpoint("GET", "activity/", Capability.VIEW_AUDIT),
 ]
 
-# Objects named in paths: the caller's own, and another organization's that must 404.
-OWN_NAMES = {
-    "member": "member",
-    "team": "deal-desk",
-    "policy": "pipeline",
-    "actions": "send_follow_up",
-    "signals": "buying_intent",
-    "data_categories": "contact_details",
-    "templates": "meeting-confirmation",
-}
-FOREIGN_NAMES = {
-    "member": "outsider",
-    "team": "other-team",
-    "policy": "other-policy",
-    "actions": "other_only",
-    "signals": "other_only",
-    "data_categories": "other_only",
-    "templates": "other-only",
-}
+# Objects named in paths: World.names (the caller's own) and World.foreign_names (another
+# organization's, which must answer 404) give each placeholder a value.

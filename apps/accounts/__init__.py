@@ -1,1 +1,1 @@
-"""People: the user model, sign-in records and personal access tokens for the management API."""
+"""People: the user model and personal access tokens for the management API."""

@@ -13,10 +13,6 @@ class User(AbstractUser):
     def __str__(self) -> str:
         return self.display_name or self.get_full_name() or self.username
 
-    @property
-    def label(self) -> str:
-        return str(self)
-
 
 class PersonalAccessToken(models.Model):
     """A person's bearer token for the management API; only its SHA-256 is stored."""

@@ -104,9 +104,3 @@ def audit_record(
     event.hash = event_hash(event)
     event.save(force_insert=True)
     return event
-
-
-def changed_fields(before: dict[str, Any], after: dict[str, Any]) -> tuple[dict, dict]:
-    """Only the fields that changed, as (before, after)."""
-    keys = [k for k in after if before.get(k) != after.get(k)]
-    return {k: before.get(k) for k in keys}, {k: after.get(k) for k in keys}

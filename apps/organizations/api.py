@@ -8,10 +8,11 @@ from rest_framework.response import Response
 
 from apps.organizations import services
 from apps.organizations.constants import Capability
-from apps.organizations.models import Membership, Team
+from apps.organizations.models import Invitation, Membership, Team
 from apps.organizations.selectors import members_list, organizations_for_user, teams_list
 from apps.organizations.serializers import (
-    MemberIn,
+    InvitationIn,
+    InvitationOut,
     MemberOut,
     MemberPatchIn,
     OrganizationIn,
@@ -70,15 +71,18 @@ class MemberListView(OrganizationAPIView):
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(MemberOut(page, many=True).data)
 
-    @extend_schema(request=MemberIn, responses={201: MemberOut})
+    @extend_schema(
+        request=InvitationIn,
+        responses={201: InvitationOut},
+        description="Invites a person by e-mail; they become a member when they accept.",
+    )
     def post(self, request: Request, org: str) -> Response:
-        payload = MemberIn(data=request.data)
+        payload = InvitationIn(data=request.data)
         payload.is_valid(raise_exception=True)
-        membership, _ = services.membership_add(
+        invitation = services.invitation_create(
             organization=self.organization, by=request.user, **payload.validated_data
         )
-        membership = self.get_object_or_404(pk=membership.pk)
-        return Response(MemberOut(membership).data, status=status.HTTP_201_CREATED)
+        return Response(InvitationOut(invitation).data, status=status.HTTP_201_CREATED)
 
 
 class MemberDetailView(OrganizationAPIView):
@@ -158,3 +162,28 @@ class TeamDetailView(OrganizationAPIView):
     def delete(self, request: Request, org: str, team: str) -> Response:
         services.team_delete(team=self.get_object_or_404(key=team), by=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class InvitationListView(OrganizationAPIView):
+    permission_map = {"GET": Capability.MANAGE_MEMBERS}
+    serializer_class = InvitationOut
+    queryset = Invitation.objects.select_related("invited_by")
+
+    @extend_schema(operation_id="orgs_invitations_list", responses=InvitationOut(many=True))
+    def get(self, request: Request, org: str) -> Response:
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(InvitationOut(page, many=True).data)
+
+
+class InvitationActionView(OrganizationAPIView):
+    permission_map = {"POST": Capability.MANAGE_MEMBERS}
+    serializer_class = InvitationOut
+    queryset = Invitation.objects.select_related("invited_by")
+    action: str = ""
+
+    @extend_schema(request=None, responses=InvitationOut)
+    def post(self, request: Request, org: str, pk: int) -> Response:
+        invitation = self.get_object_or_404(pk=pk)
+        act = services.invitation_resend if self.action == "resend" else services.invitation_revoke
+        invitation = act(invitation=invitation, by=request.user)
+        return Response(InvitationOut(self.get_object_or_404(pk=invitation.pk)).data)

@@ -79,6 +79,16 @@ def perm_name(capability: Capability) -> str:
     return f"organizations.{capability.value}"
 
 
+class InvitationStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    ACCEPTED = "accepted", "Accepted"
+    REVOKED = "revoked", "Revoked"
+    EXPIRED = "expired", "Expired"
+
+
+INVITATION_VALID_DAYS = 7
+
 # Slugs and keys: lowercase words joined by hyphens, stable for URLs and documents.
 KEY_PATTERN = r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$"
+# Kept out of use so that /o/<slug>/ never collides with pages added later.
 RESERVED_ORG_SLUGS = frozenset({"new", "api", "admin", "static", "settings", "accounts"})

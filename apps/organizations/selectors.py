@@ -3,7 +3,6 @@
 from django.db.models import Count, Prefetch, QuerySet
 
 from apps.accounts.models import User
-from apps.organizations.constants import Capability, perm_name
 from apps.organizations.models import Membership, Organization, Team, TeamMembership
 
 
@@ -21,10 +20,6 @@ def membership_get(*, user: User, slug: str) -> Membership | None:
         .filter(user=user, organization__slug=slug)
         .first()
     )
-
-
-def user_can(*, user: User, organization: Organization, capability: Capability) -> bool:
-    return user.has_perm(perm_name(capability), organization)
 
 
 def members_list(*, organization: Organization) -> QuerySet[Membership]:
@@ -59,7 +54,8 @@ def teams_list(*, organization: Organization) -> QuerySet[Team]:
 
 
 def capabilities_of(*, user: User, organization: Organization) -> frozenset[str]:
-    """Every capability codename the person holds on the organization, in one query."""
-    from guardian.core import ObjectPermissionChecker
+    """Every capability codename the person holds on the organization, in one query.
+    Only permissions granted to the person count: being a superuser grants nothing here."""
+    from guardian.shortcuts import get_user_perms
 
-    return frozenset(ObjectPermissionChecker(user).get_perms(organization))
+    return frozenset(get_user_perms(user, organization))

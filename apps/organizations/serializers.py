@@ -4,7 +4,7 @@ client-writable field exists by accident)."""
 from rest_framework import serializers
 
 from apps.organizations.constants import Role
-from apps.organizations.models import Membership, Organization, Team
+from apps.organizations.models import Invitation, Membership, Organization, Team
 
 
 class OrganizationOut(serializers.ModelSerializer):
@@ -39,17 +39,18 @@ class MemberOut(serializers.ModelSerializer):
         return [tm.team.key for tm in getattr(obj.user, "org_team_memberships", [])]
 
 
-class MemberIn(serializers.Serializer):
-    username = serializers.CharField(required=False, allow_blank=True, max_length=150)
-    email = serializers.EmailField(required=False, allow_blank=True)
-    roles = serializers.ListField(
-        child=serializers.ChoiceField(choices=Role.choices), allow_empty=False
-    )
+class InvitationIn(serializers.Serializer):
+    email = serializers.CharField(max_length=254)
+    roles = serializers.ListField(child=serializers.ChoiceField(choices=Role.choices))
 
-    def validate(self, attrs: dict) -> dict:
-        if not attrs.get("username") and not attrs.get("email"):
-            raise serializers.ValidationError({"email": "Give an e-mail address or a username."})
-        return attrs
+
+class InvitationOut(serializers.ModelSerializer):
+    status = serializers.CharField()
+    invited_by = serializers.CharField(source="invited_by.username")
+
+    class Meta:
+        model = Invitation
+        fields = ["id", "email", "roles", "status", "invited_by", "created_at", "expires_at"]
 
 
 class MemberPatchIn(serializers.Serializer):

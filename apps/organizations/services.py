@@ -1,30 +1,35 @@
 """Writes for organizations, memberships, roles and teams. Each writes its audit event in the
 same transaction; side effects (e-mail) run after commit."""
 
+import hashlib
 import re
+import secrets
 from collections.abc import Iterable
+from datetime import timedelta
 
 from django.conf import settings
-from django.contrib.auth.tokens import default_token_generator
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.urls import reverse
-from django.utils.encoding import force_bytes
-from django.utils.http import urlsafe_base64_encode
+from django.utils import timezone
 from guardian.shortcuts import assign_perm, remove_perm
 
 from apps.accounts.models import User
 from apps.audit.services import audit_record
-from apps.core.errors import Conflict, NotFound, ValidationFailed
+from apps.core.errors import Conflict, ValidationFailed
 from apps.organizations.constants import (
     ALL_CAPABILITIES,
+    INVITATION_VALID_DAYS,
     KEY_PATTERN,
     RESERVED_ORG_SLUGS,
+    InvitationStatus,
     Role,
     capabilities_for,
     perm_name,
 )
-from apps.organizations.models import Membership, Organization, Team, TeamMembership
+from apps.organizations.models import Invitation, Membership, Organization, Team, TeamMembership
 
 _KEY_RE = re.compile(KEY_PATTERN)
 _EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -59,8 +64,17 @@ def _clean_key(value: str, *, field: str, what: str) -> str:
     return value
 
 
+def _clean_text(value: str, max_length: int) -> str:
+    return "".join(ch for ch in (value or "") if ch >= " ").strip()[:max_length]
+
+
 def _clean_name(value: str, *, field: str = "name", max_length: int = 200) -> str:
     value = (value or "").strip()
+    if any(ch < " " for ch in value):
+        raise ValidationFailed(
+            "A name is one line of text.",
+            fields={field: "Line breaks and control characters are not allowed."},
+        )
     if not value:
         raise ValidationFailed("A name is required.", fields={field: "This field is required."})
     if len(value) > max_length:
@@ -98,7 +112,14 @@ def organization_create(*, name: str, slug: str, by: User) -> Organization:
             f"The address {slug!r} is taken.",
             fields={"slug": f"The address {slug!r} is taken; choose another."},
         )
-    organization = Organization.objects.create(name=name, slug=slug)
+    try:
+        with transaction.atomic():
+            organization = Organization.objects.create(name=name, slug=slug)
+    except IntegrityError as exc:  # a concurrent create took the slug
+        raise ValidationFailed(
+            f"The address {slug!r} is taken.",
+            fields={"slug": f"The address {slug!r} is taken; choose another."},
+        ) from exc
     audit_record(
         organization=organization,
         by=by,
@@ -121,98 +142,230 @@ def organization_create(*, name: str, slug: str, by: User) -> Organization:
     return organization
 
 
-def _unique_username(base: str) -> str:
-    base = re.sub(r"[^a-z0-9_.-]", "", base.lower())[:140] or "user"
-    candidate, n = base, 1
-    while User.objects.filter(username=candidate).exists():
-        n += 1
-        candidate = f"{base}{n}"
-    return candidate
-
-
-def _send_invitation(*, user_id: int, organization_id: int, inviter: str) -> None:
-    user = User.objects.get(pk=user_id)
-    organization = Organization.objects.get(pk=organization_id)
-    uid = urlsafe_base64_encode(force_bytes(user.pk))
-    token = default_token_generator.make_token(user)
-    link = settings.SITE_URL.rstrip("/") + reverse(
-        "password_reset_confirm", kwargs={"uidb64": uid, "token": token}
-    )
-    send_mail(
-        subject=f"{inviter} invited you to {organization.name} on Mandate",
-        message=(
-            f"{inviter} added you to {organization.name} on Mandate.\n\n"
-            f"Choose a password to sign in (your username is {user.username}):\n{link}\n"
-        ),
-        from_email=None,
-        recipient_list=[user.email],
-    )
-
-
-@transaction.atomic
-def membership_add(
-    *,
-    organization: Organization,
-    by: User,
-    roles: Iterable[str],
-    username: str = "",
-    email: str = "",
-) -> tuple[Membership, bool]:
-    """Add an existing person (by username or e-mail) or invite a new one (by e-mail).
-
-    Returns the membership and whether an invitation was sent.
-    """
-    roles = _clean_roles(roles)
-    username, email = (username or "").strip(), (email or "").strip().lower()
-    if not username and not email:
+def _clean_email(email: str) -> str:
+    email = (email or "").strip().lower()
+    if not email:
         raise ValidationFailed(
-            "Name the person by username or e-mail.",
-            fields={"email": "Give an e-mail address or an existing username."},
+            "An e-mail address is required.", fields={"email": "This field is required."}
         )
-    if email and not _EMAIL_RE.match(email):
+    if len(email) > 254 or not _EMAIL_RE.match(email):
         raise ValidationFailed(
             f"{email!r} is not an e-mail address.",
             fields={"email": "Enter a valid e-mail address."},
         )
-    user = None
-    if username:
-        user = User.objects.filter(username=username).first()
-        if user is None and not email:
-            raise ValidationFailed(
-                f"Nobody has the username {username!r}.",
-                fields={"username": "No such user; invite them by e-mail instead."},
-            )
-    if user is None and email:
-        user = User.objects.filter(email__iexact=email).first()
-    invited = False
-    if user is None:
-        user = User(username=_unique_username(username or email.split("@")[0]), email=email)
-        user.set_unusable_password()
-        user.save()
-        invited = True
+    return email
+
+
+@transaction.atomic
+def membership_add(
+    *, organization: Organization, by: User | str, user: User, roles: Iterable[str]
+) -> Membership:
+    """Make a person a member with these roles. Reached through an accepted invitation (or
+    the demo data): nobody is put into an organization without their consent."""
+    roles = _clean_roles(roles)
     if Membership.objects.filter(organization=organization, user=user).exists():
-        raise ValidationFailed(
-            f"{user.username} is already a member.",
-            fields={"username" if username else "email": "Already a member of this organization."},
-        )
+        raise Conflict(f"{user.username} is already a member.", code="already_member")
     membership = Membership.objects.create(organization=organization, user=user, roles=roles)
     membership_sync_permissions(membership=membership)
     audit_record(
         organization=organization,
         by=by,
-        verb="membership.invited" if invited else "membership.added",
+        verb="membership.added",
         target=membership,
-        after={**_membership_snapshot(membership), "email": user.email},
+        after=_membership_snapshot(membership),
     )
-    if invited:
-        user_id, org_id, inviter = user.pk, organization.pk, by.get_username()
-        transaction.on_commit(
-            lambda: _send_invitation(user_id=user_id, organization_id=org_id, inviter=inviter)
+    return membership
+
+
+def _invitation_token() -> tuple[str, str]:
+    raw = secrets.token_urlsafe(32)
+    return raw, hashlib.sha256(raw.encode()).hexdigest()
+
+
+def _invitation_send_later(invitation: Invitation, raw_token: str) -> None:
+    from apps.organizations.tasks import send_invitation
+
+    invitation_id = invitation.pk
+    transaction.on_commit(lambda: send_invitation.delay(invitation_id, raw_token))
+
+
+@transaction.atomic
+def invitation_create(
+    *, organization: Organization, by: User, email: str, roles: Iterable[str]
+) -> Invitation:
+    """Invite someone by e-mail. The answer is the same whether or not they have an account
+    here; they join only by accepting, and nothing about them is shown before that."""
+    email = _clean_email(email)
+    roles = _clean_roles(roles)
+    Organization.objects.select_for_update().filter(pk=organization.pk).values("pk").get()
+    if Membership.objects.filter(organization=organization, user__email__iexact=email).exists():
+        raise ValidationFailed(
+            f"{email} already belongs to {organization.name}.",
+            fields={"email": "Already a member of this organization."},
         )
-    return membership, invited
+    if Invitation.objects.pending().filter(organization=organization, email=email).exists():
+        raise ValidationFailed(
+            f"{email} has a pending invitation.",
+            fields={"email": "Already invited; resend or revoke the pending invitation."},
+        )
+    # An expired invitation still open for this address is closed before the new one.
+    Invitation.objects.filter(
+        organization=organization, email=email, accepted_at__isnull=True, revoked_at__isnull=True
+    ).update(revoked_at=timezone.now())
+    raw, token_hash = _invitation_token()
+    invitation = Invitation.objects.create(
+        organization=organization,
+        email=email,
+        roles=roles,
+        token_hash=token_hash,
+        invited_by=by,
+        expires_at=timezone.now() + timedelta(days=INVITATION_VALID_DAYS),
+    )
+    audit_record(
+        organization=organization,
+        by=by,
+        verb="invitation.created",
+        target=invitation,
+        after={"email": email, "roles": roles},
+    )
+    _invitation_send_later(invitation, raw)
+    return invitation
+
+
+def _lock_pending(invitation: Invitation) -> Invitation:
+    invitation = (
+        Invitation.objects.select_for_update().select_related("organization").get(pk=invitation.pk)
+    )
+    if invitation.status != InvitationStatus.PENDING:
+        raise Conflict(
+            f"The invitation is {invitation.status}.",
+            code="invitation_closed",
+            fields={"status": invitation.status},
+        )
+    return invitation
+
+
+@transaction.atomic
+def invitation_resend(*, invitation: Invitation, by: User) -> Invitation:
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if invitation.accepted_at or invitation.revoked_at:
+        raise Conflict(
+            "Only a pending or expired invitation can be sent again.", code="invitation_closed"
+        )
+    raw, invitation.token_hash = _invitation_token()
+    invitation.expires_at = timezone.now() + timedelta(days=INVITATION_VALID_DAYS)
+    invitation.save(update_fields=["token_hash", "expires_at"])
+    audit_record(
+        organization=invitation.organization,
+        by=by,
+        verb="invitation.resent",
+        target=invitation,
+        after={"email": invitation.email, "expires_at": invitation.expires_at.isoformat()},
+    )
+    _invitation_send_later(invitation, raw)
+    return invitation
+
+
+@transaction.atomic
+def invitation_revoke(*, invitation: Invitation, by: User) -> Invitation:
+    invitation = _lock_pending(invitation)
+    invitation.revoked_at = timezone.now()
+    invitation.save(update_fields=["revoked_at"])
+    audit_record(
+        organization=invitation.organization,
+        by=by,
+        verb="invitation.revoked",
+        target=invitation,
+        before={"email": invitation.email, "roles": invitation.roles},
+    )
+    return invitation
+
+
+def invitation_find(*, raw_token: str) -> Invitation | None:
+    digest = hashlib.sha256((raw_token or "").encode()).hexdigest()
+    return (
+        Invitation.objects.select_related("organization", "invited_by")
+        .filter(token_hash=digest)
+        .first()
+    )
+
+
+@transaction.atomic
+def invitation_accept(*, invitation: Invitation, user: User) -> Membership:
+    invitation = _lock_pending(invitation)
+    membership = membership_add(
+        organization=invitation.organization, by=user, user=user, roles=invitation.roles
+    )
+    invitation.accepted_at = timezone.now()
+    invitation.accepted_by = user
+    invitation.save(update_fields=["accepted_at", "accepted_by"])
+    audit_record(
+        organization=invitation.organization,
+        by=user,
+        verb="invitation.accepted",
+        target=invitation,
+        after={"email": invitation.email, "username": user.username, "roles": invitation.roles},
+    )
+    return membership
+
+
+@transaction.atomic
+def invitation_accept_as_new_user(
+    *,
+    invitation: Invitation,
+    username: str,
+    password: str,
+    first_name: str = "",
+    last_name: str = "",
+) -> Membership:
+    """Create an account for the invited address and join with it."""
+    username = (username or "").strip()
+    errors = {}
+    if not username or len(username) > 150 or not re.match(r"^[\w.@+-]+$", username):
+        errors["username"] = "Use letters, digits and @ . + - _ (at most 150 characters)."
+    elif User.objects.filter(username__iexact=username).exists():
+        errors["username"] = "This username is taken."
+    user = User(
+        username=username,
+        email=invitation.email,
+        first_name=_clean_text(first_name, 150),
+        last_name=_clean_text(last_name, 150),
+    )
+    try:
+        validate_password(password, user)
+    except DjangoValidationError as exc:
+        errors["password"] = " ".join(exc.messages)
+    if errors:
+        raise ValidationFailed("The account is not valid.", fields=errors)
+    user.set_password(password)
+    user.save()
+    return invitation_accept(invitation=invitation, user=user)
+
+
+def invitation_send(*, invitation_id: int, raw_token: str) -> None:
+    """Send the invitation e-mail (called by a task after the invitation is committed)."""
+    invitation = Invitation.objects.select_related("organization", "invited_by").get(
+        pk=invitation_id
+    )
+    if invitation.status != InvitationStatus.PENDING:
+        return
+    link = settings.SITE_URL.rstrip("/") + reverse("invitation", kwargs={"token": raw_token})
+    inviter = invitation.invited_by.get_full_name() or invitation.invited_by.username
+    send_mail(
+        subject=f"{inviter} invited you to {invitation.organization.name} on Mandate",
+        message=(
+            f"{inviter} invited you to join {invitation.organization.name} on Mandate as "
+            f"{', '.join(invitation.roles)}.\n\nAccept the invitation (valid for "
+            f"{INVITATION_VALID_DAYS} days):\n{link}\n"
+        ),
+        from_email=None,
+        recipient_list=[invitation.email],
+    )
 
 
 def _ensure_an_owner_remains(membership: Membership, new_roles: list[str]) -> None:
+    # Callers lock the organization row first, so two owners demoting each other
+    # serialise instead of deadlocking.
     if Role.OWNER in membership.roles and Role.OWNER not in new_roles:
         others = (
             Membership.objects.select_for_update()
@@ -229,6 +382,9 @@ def _ensure_an_owner_remains(membership: Membership, new_roles: list[str]) -> No
 @transaction.atomic
 def membership_set_roles(*, membership: Membership, by: User, roles: Iterable[str]) -> Membership:
     roles = _clean_roles(roles)
+    Organization.objects.select_for_update().filter(pk=membership.organization_id).values(
+        "pk"
+    ).get()
     membership = Membership.objects.select_for_update().select_related("user").get(pk=membership.pk)
     if roles == membership.roles:
         return membership
@@ -250,6 +406,9 @@ def membership_set_roles(*, membership: Membership, by: User, roles: Iterable[st
 
 @transaction.atomic
 def membership_remove(*, membership: Membership, by: User) -> None:
+    Organization.objects.select_for_update().filter(pk=membership.organization_id).values(
+        "pk"
+    ).get()
     membership = Membership.objects.select_for_update().select_related("user").get(pk=membership.pk)
     _ensure_an_owner_remains(membership, [])
     before = _membership_snapshot(membership)
@@ -393,10 +552,3 @@ def _team_set_members(*, team: Team, by: User, usernames: Iterable[str]) -> None
         before={"members": sorted(current)},
         after={"members": sorted(set(wanted))},
     )
-
-
-def team_get(*, organization: Organization, key: str) -> Team:
-    team = Team.objects.filter(organization=organization, key=key).first()
-    if team is None:
-        raise NotFound(f"No team {key!r}.")
-    return team

@@ -20,6 +20,7 @@ from apps.organizations.constants import Capability
 from apps.organizations.models import Membership, Organization
 from apps.organizations.selectors import capabilities_of, membership_get
 
+# HEAD and OPTIONS read what GET reads.
 SAFE_ALIASES = {"HEAD": "GET", "OPTIONS": "GET"}
 
 
@@ -33,7 +34,7 @@ class TenantScoped:
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        if "get_queryset" in cls.__dict__:
+        if cls.get_queryset is not TenantScoped.get_queryset:
             raise TypeError(
                 f"{cls.__name__} overrides get_queryset; override get_base_queryset instead, "
                 "so that the organization filter cannot be lost."
@@ -70,8 +71,6 @@ class TenantScoped:
 
 class OrganizationAPIView(TenantScoped, GenericAPIView):
     """Base for every endpoint under /api/v1/orgs/<org>/."""
-
-    lookup_url_kwarg = "pk"
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)  # authentication, IsAuthenticated, throttles

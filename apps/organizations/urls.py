@@ -13,6 +13,17 @@ urlpatterns = [
         api.MemberDetailView.as_view(),
         name="member-detail",
     ),
+    path("orgs/<slug:org>/invitations/", api.InvitationListView.as_view(), name="invitation-list"),
+    path(
+        "orgs/<slug:org>/invitations/<int:pk>/resend/",
+        api.InvitationActionView.as_view(action="resend"),
+        name="invitation-resend",
+    ),
+    path(
+        "orgs/<slug:org>/invitations/<int:pk>/revoke/",
+        api.InvitationActionView.as_view(action="revoke"),
+        name="invitation-revoke",
+    ),
     path("orgs/<slug:org>/teams/", api.TeamListView.as_view(), name="team-list"),
     path("orgs/<slug:org>/teams/<slug:team>/", api.TeamDetailView.as_view(), name="team-detail"),
 ]

@@ -25,20 +25,20 @@ class RolesField(forms.MultipleChoiceField):
         )
 
 
-class MemberAddForm(forms.Form):
-    person = forms.CharField(
+class InvitationForm(forms.Form):
+    email = forms.CharField(
         max_length=254,
-        label="E-mail or username",
-        help_text="Someone new gets an invitation by e-mail to choose a password.",
+        label="E-mail address",
+        help_text="They get a link by e-mail and join when they accept it.",
     )
     roles = RolesField()
 
-    def clean_person(self) -> str:
-        return self.cleaned_data["person"].strip()
 
-    def identity(self) -> dict[str, str]:
-        person = self.cleaned_data["person"]
-        return {"email": person} if "@" in person else {"username": person}
+class AcceptInvitationForm(forms.Form):
+    first_name = forms.CharField(max_length=150, required=False)
+    last_name = forms.CharField(max_length=150, required=False)
+    username = forms.CharField(max_length=150)
+    password = forms.CharField(widget=forms.PasswordInput, strip=False)
 
 
 class MemberRolesForm(forms.Form):

@@ -5,7 +5,7 @@ import pytest
 
 from apps.organizations.constants import ROLE_CAPABILITIES, Role
 from apps.organizations.models import Membership, Team
-from tests.tenancy import API_ENDPOINTS, FOREIGN_NAMES, OWN_NAMES, Endpoint
+from tests.tenancy import API_ENDPOINTS, Endpoint
 
 PREFIX = "/api/v1/orgs/{org}/"
 
@@ -17,7 +17,7 @@ def call(client, endpoint: Endpoint, url: str):
 @pytest.mark.parametrize("endpoint", API_ENDPOINTS, ids=str)
 @pytest.mark.parametrize("role", [r.value for r in Role])
 def test_each_role_gets_exactly_its_capabilities(world, api_as, endpoint, role):
-    url = endpoint.url(PREFIX, world.org.slug, OWN_NAMES)
+    url = endpoint.url(PREFIX, world.org.slug, world.names)
     response = call(api_as(world.people[role]), endpoint, url)
     if endpoint.capability in ROLE_CAPABILITIES[role]:
         assert response.status_code == endpoint.ok, response.content
@@ -28,7 +28,7 @@ def test_each_role_gets_exactly_its_capabilities(world, api_as, endpoint, role):
 
 @pytest.mark.parametrize("endpoint", API_ENDPOINTS, ids=str)
 def test_another_organizations_owner_gets_404(world, api_as, endpoint):
-    url = endpoint.url(PREFIX, world.org.slug, OWN_NAMES)
+    url = endpoint.url(PREFIX, world.org.slug, world.names)
     response = call(api_as(world.stranger), endpoint, url)
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "not_found"
@@ -36,7 +36,7 @@ def test_another_organizations_owner_gets_404(world, api_as, endpoint):
 
 @pytest.mark.parametrize("endpoint", [e for e in API_ENDPOINTS if "{" in e.path], ids=str)
 def test_foreign_objects_through_own_organization_get_404(world, api_as, endpoint):
-    url = endpoint.url(PREFIX, world.org.slug, FOREIGN_NAMES)
+    url = endpoint.url(PREFIX, world.org.slug, world.foreign_names)
     response = call(api_as(world.people["owner"]), endpoint, url)
     assert response.status_code == 404
     assert Membership.objects.filter(organization=world.other, user__username="outsider").exists()
@@ -53,7 +53,7 @@ def test_missing_and_foreign_organizations_answer_identically(world, api_as):
 
 @pytest.mark.parametrize("endpoint", API_ENDPOINTS, ids=str)
 def test_unauthenticated_calls_get_401(world, client, endpoint):
-    url = endpoint.url(PREFIX, world.org.slug, OWN_NAMES)
+    url = endpoint.url(PREFIX, world.org.slug, world.names)
     response = getattr(client, endpoint.method.lower())(url, content_type="application/json")
     assert response.status_code == 401
     assert response["WWW-Authenticate"] == "Bearer"
@@ -120,41 +120,32 @@ def test_members_list_shape(world, api_as):
     assert set(member) == {"username", "email", "name", "roles", "teams", "joined_at"}
 
 
-def test_add_existing_user_by_username(world, api_as):
-    from tests.factories import UserFactory
+def test_invite_answers_alike_for_known_and_unknown_people(world, api_as):
+    """An owner learns nothing about people outside the organization by inviting them."""
+    client = api_as(world.people["owner"])
+    url = f"/api/v1/orgs/{world.org.slug}/members/"
+    known = client.post(url, {"email": "stranger@example.com", "roles": ["member"]}, format="json")
+    unknown = client.post(url, {"email": "nobody@example.com", "roles": ["member"]}, format="json")
+    assert known.status_code == unknown.status_code == 201
+    assert set(known.json()) == set(unknown.json())
+    assert known.json()["status"] == "pending"
+    # The invited person is not a member until they accept.
+    assert not Membership.objects.filter(organization=world.org, user=world.stranger).exists()
+    members = client.get(url).json()["results"]
+    assert "stranger" not in {m["username"] for m in members}
 
-    UserFactory(username="newbie")
-    response = api_as(world.people["owner"]).post(
-        f"/api/v1/orgs/{world.org.slug}/members/",
-        {"username": "newbie", "roles": ["reviewer", "author"]},
-        format="json",
-    )
-    assert response.status_code == 201
-    assert response.json()["roles"] == ["author", "reviewer"]
 
-
-@pytest.mark.parametrize(
-    ("body", "field"),
-    [
-        ({"roles": ["member"]}, "email"),
-        ({"email": "x@example.com", "roles": []}, "roles"),
-        ({"email": "x@example.com", "roles": ["emperor"]}, "roles.0"),
-        ({"email": "not-an-email", "roles": ["member"]}, "email"),
-        ({"username": "ghost", "roles": ["member"]}, "username"),
-        ({"username": "author", "roles": ["member"]}, "username"),
-        ({"email": "x@example.com", "roles": "member"}, "roles"),
-    ],
-)
-def test_add_member_rejects_bad_input_and_saves_nothing(world, api_as, body, field):
-    before = Membership.objects.count()
-    response = api_as(world.people["owner"]).post(
-        f"/api/v1/orgs/{world.org.slug}/members/", body, format="json"
-    )
-    assert response.status_code == 400, response.content
-    error = response.json()["error"]
-    assert error["code"] == "invalid"
-    assert field in error["fields"], error
-    assert Membership.objects.count() == before
+def test_invitations_list_resend_revoke(world, api_as):
+    client = api_as(world.people["owner"])
+    base = f"/api/v1/orgs/{world.org.slug}/invitations/"
+    listed = client.get(base).json()["results"]
+    assert [i["email"] for i in listed] == ["pending@example.com"]
+    pk = listed[0]["id"]
+    assert client.post(f"{base}{pk}/resend/").json()["status"] == "pending"
+    assert client.post(f"{base}{pk}/revoke/").json()["status"] == "revoked"
+    again = client.post(f"{base}{pk}/revoke/")
+    assert again.status_code == 409
+    assert again.json()["error"]["fields"] == {"status": "revoked"}
 
 
 def test_last_owner_cannot_be_demoted_or_removed(world, api_as):
@@ -233,3 +224,54 @@ def test_schema_and_docs_are_served(client):
     assert docs.status_code == 200
     assert b"<script" in docs.content
     assert b"cdn" not in docs.content.lower()
+
+
+def test_superuser_gets_no_capability_beyond_their_roles(world, api_as):
+    member = world.people["member"]
+    member.is_superuser = True
+    member.save()
+    response = api_as(member).post(
+        f"/api/v1/orgs/{world.org.slug}/teams/", {"key": "x", "name": "X"}, format="json"
+    )
+    assert response.status_code == 403
+
+
+def test_missing_trailing_slash_is_a_308_that_keeps_the_body(world, api_as):
+    response = api_as(world.people["owner"]).post(
+        f"/api/v1/orgs/{world.org.slug}/teams?x=1", {"key": "x", "name": "X"}, format="json"
+    )
+    assert response.status_code == 308
+    assert response["Location"] == f"/api/v1/orgs/{world.org.slug}/teams/?x=1"
+    assert response.json()["error"]["code"] == "trailing_slash"
+
+
+@pytest.mark.parametrize("path", ["/api", "/api/nothing", "/api/v1/orgs/x/y/z/"])
+def test_unknown_api_paths_are_json_even_with_debug(world, api_as, settings, path):
+    settings.DEBUG = True
+    response = api_as(world.people["owner"]).get(path)
+    assert response.status_code == 404
+    assert response["Content-Type"] == "application/json"
+    assert response.json()["error"]["code"] == "not_found"
+
+
+def test_server_errors_are_json_even_with_debug(world, api_as, settings, monkeypatch):
+    from apps.organizations import api
+
+    settings.DEBUG = True
+    monkeypatch.setattr(api, "members_list", lambda **kw: 1 / 0)
+    client = api_as(world.people["owner"])
+    client.raise_request_exception = False
+    response = client.get(f"/api/v1/orgs/{world.org.slug}/members/")
+    assert response.status_code == 500
+    assert response.json()["error"]["code"] == "server_error"
+
+
+def test_oversized_body_is_413(world, api_as, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    response = api_as(world.people["owner"]).post(
+        f"/api/v1/orgs/{world.org.slug}/teams/",
+        {"key": "x", "name": "X" * 5000},
+        format="json",
+    )
+    assert response.status_code == 413
+    assert response.json()["error"]["code"] == "too_large"

@@ -64,3 +64,12 @@ def test_demo_users_sign_in_and_see_only_their_organizations(username, visible, 
     assert client.login(username=username, password="mandate-demo")
     assert client.get(f"/o/{visible}/").status_code == 200
     assert client.get(f"/o/{hidden}/").status_code == 404
+
+
+def test_seed_demo_refuses_where_demo_data_is_not_allowed(settings):
+    from django.core.management import CommandError
+
+    settings.MANDATE_ALLOW_DEMO_DATA = False
+    with pytest.raises(CommandError, match="published password"):
+        call_command("seed_demo", stdout=StringIO())
+    assert not Organization.objects.exists()

@@ -42,8 +42,8 @@ def test_each_change_writes_exactly_one_event(world):
     owner = world.people["owner"]
     start = events(world.org).count()
     newbie = UserFactory()
-    membership, _ = services.membership_add(
-        organization=world.org, by=owner, username=newbie.username, roles=["member"]
+    membership = services.membership_add(
+        organization=world.org, by=owner, user=newbie, roles=["member"]
     )
     services.membership_set_roles(membership=membership, by=owner, roles=["auditor"])
     team = services.team_create(organization=world.org, by=owner, key="se", name="SE")

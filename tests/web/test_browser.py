@@ -75,7 +75,7 @@ def test_switching_organizations(page, demo):
     services.membership_add(
         organization=Membership.objects.get(user__username="gina").organization,
         by=User.objects.get(username="gina"),
-        username="olivia",
+        user=User.objects.get(username="olivia"),
         roles=["auditor"],
     )
     sign_in(page, "olivia", "mandate-demo")

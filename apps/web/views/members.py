@@ -1,17 +1,19 @@
-"""Members of an organization and their roles."""
+"""Members of an organization, their roles, and invitations."""
 
 from typing import Any
 
 from django.contrib import messages
+from django.contrib.auth import login
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
 
 from apps.core.errors import ApplicationError
 from apps.organizations import services
 from apps.organizations.constants import Capability
-from apps.organizations.models import Membership
+from apps.organizations.models import Invitation, Membership
 from apps.organizations.selectors import members_list
-from apps.web.forms import ROLE_DESCRIPTIONS, MemberAddForm, MemberRolesForm
+from apps.web.forms import ROLE_DESCRIPTIONS, AcceptInvitationForm, InvitationForm, MemberRolesForm
 from apps.web.views.base import OrganizationPageView, apply_error
 
 
@@ -25,32 +27,44 @@ class MemberListView(OrganizationPageView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        context.setdefault("form", MemberAddForm())
-        context.update(members=self.get_queryset(), role_descriptions=ROLE_DESCRIPTIONS)
+        context.setdefault("form", InvitationForm())
+        invitations = []
+        if self.has_capability(Capability.MANAGE_MEMBERS):
+            invitations = Invitation.objects.pending().filter(organization=self.organization)
+        context.update(
+            members=self.get_queryset(),
+            invitations=invitations,
+            role_descriptions=ROLE_DESCRIPTIONS,
+        )
         return context
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        form = MemberAddForm(request.POST)
+        action, invitation_id = request.POST.get("action", ""), request.POST.get("invitation", "")
+        if action in ("resend", "revoke"):
+            invitation = Invitation.objects.filter(
+                organization=self.organization, pk=invitation_id if invitation_id.isdigit() else 0
+            ).first()
+            if invitation is None:
+                raise Http404("No such invitation.")
+            act = services.invitation_resend if action == "resend" else services.invitation_revoke
+            try:
+                act(invitation=invitation, by=request.user)
+            except ApplicationError as exc:
+                messages.error(request, exc.message)
+            else:
+                done = "sent again" if action == "resend" else "revoked"
+                messages.success(request, f"Invitation to {invitation.email} {done}.")
+            return redirect("web:member-list", org=self.organization.slug)
+        form = InvitationForm(request.POST)
         if form.is_valid():
             try:
-                membership, invited = services.membership_add(
-                    organization=self.organization,
-                    by=request.user,
-                    roles=form.cleaned_data["roles"],
-                    **form.identity(),
+                invitation = services.invitation_create(
+                    organization=self.organization, by=request.user, **form.cleaned_data
                 )
             except ApplicationError as exc:
-                if "username" in exc.fields or "email" in exc.fields:
-                    exc.fields["person"] = exc.fields.pop("username", None) or exc.fields.pop(
-                        "email"
-                    )
                 apply_error(form, exc)
             else:
-                who = membership.user.username
-                messages.success(
-                    request,
-                    f"Invitation sent to {membership.user.email}." if invited else f"{who} added.",
-                )
+                messages.success(request, f"Invitation sent to {invitation.email}.")
                 return redirect("web:member-list", org=self.organization.slug)
         return self.render_to_response(self.get_context_data(form=form), status=400)
 
@@ -104,3 +118,41 @@ class MemberDetailView(OrganizationPageView):
         return self.render_to_response(
             self.get_context_data(form=form, current_member=member), status=400
         )
+
+
+@require_http_methods(["GET", "POST"])
+def invitation(request: HttpRequest, token: str) -> HttpResponse:
+    """The link in an invitation e-mail: join as the signed-in person, or create an account."""
+    found = services.invitation_find(raw_token=token)
+    if found is None or found.status != "pending":
+        return render(
+            request,
+            "web/invitation.html",
+            {"invitation": found, "closed": True},
+            status=404 if found is None else 410,
+        )
+    form = AcceptInvitationForm(request.POST or None) if not request.user.is_authenticated else None
+    if request.method == "POST":
+        try:
+            if request.user.is_authenticated:
+                membership = services.invitation_accept(invitation=found, user=request.user)
+            elif form.is_valid():
+                membership = services.invitation_accept_as_new_user(
+                    invitation=found, **form.cleaned_data
+                )
+                login(request, membership.user, backend="django.contrib.auth.backends.ModelBackend")
+            else:
+                membership = None
+        except ApplicationError as exc:
+            if form is not None:
+                apply_error(form, exc)
+            else:
+                messages.error(request, exc.message)
+            membership = None
+        if membership is not None:
+            messages.success(request, f"Welcome to {found.organization.name}.")
+            return redirect("web:org-home", org=found.organization.slug)
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request, "web/invitation.html", {"invitation": found, "form": form}, status=status
+    )

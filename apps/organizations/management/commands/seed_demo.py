@@ -1,6 +1,7 @@
 """Create the demo organizations; running it again changes nothing."""
 
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from apps.accounts.models import User
@@ -66,7 +67,20 @@ ORGANIZATIONS = [
 class Command(BaseCommand):
     help = "Create the demo organizations Acme Consulting (acme) and Globex (globex). Idempotent."
 
-    def handle(self, *args, **options):
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="run even where demo data is not allowed (never in production)",
+        )
+
+    def handle(self, *args, force: bool = False, **options):
+        if not (settings.MANDATE_ALLOW_DEMO_DATA or force):
+            raise CommandError(
+                f"seed_demo creates accounts with a published password ({DEMO_PASSWORD}); "
+                "it runs only where MANDATE_ALLOW_DEMO_DATA is on (local development), "
+                "or with --force."
+            )
         with origin(Origin(via="command:seed_demo")), transaction.atomic():
             users = {username: self._user(username) for username in PEOPLE}
             for spec in ORGANIZATIONS:
@@ -95,7 +109,9 @@ class Command(BaseCommand):
             org = services.organization_create(name=spec["name"], slug=spec["slug"], by=owner)
         for username, roles in spec["members"].items():
             if not Membership.objects.filter(organization=org, user=users[username]).exists():
-                services.membership_add(organization=org, by=owner, username=username, roles=roles)
+                services.membership_add(
+                    organization=org, by=owner, user=users[username], roles=roles
+                )
         for key, name, description, members in spec["teams"]:
             team = Team.objects.filter(organization=org, key=key).first()
             if team is None:
