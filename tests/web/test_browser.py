@@ -6,7 +6,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 
-from apps.organizations.models import Membership, Team
+from apps.organizations.models import Invitation, Membership, Team
 from tests.browser import shot, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -37,17 +37,16 @@ def test_owner_walks_members_and_teams(page, demo):
     page.click("nav.sidebar >> text=Members")
     page.wait_for_url("**/o/acme/members/")
     shot(page, "04-members")
-    page.fill("input[name=person]", "not-an-email@")
+    page.fill("input[name=email]", "not-an-email@")
     page.check("input[name=roles][value=reviewer]")
-    page.click("text=Add member")
+    page.click("text=Send invitation")
     assert page.locator(".field .error").first.is_visible()
     shot(page, "05-members-error")
-    page.fill("input[name=person]", "dana@acme.example")
-    page.click("text=Add member")
+    page.fill("input[name=email]", "dana@acme.example")
+    page.click("text=Send invitation")
     assert page.locator(".flash-success").is_visible()
-    assert Membership.objects.filter(
-        organization__slug="acme", user__email="dana@acme.example"
-    ).exists()
+    assert page.locator("text=Pending invitations").is_visible()
+    assert Invitation.objects.filter(organization__slug="acme", email="dana@acme.example").exists()
 
     page.click("nav.sidebar >> text=Teams")
     shot(page, "06-teams")
