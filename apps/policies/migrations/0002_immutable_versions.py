@@ -47,7 +47,7 @@ SQLITE_REVERSE = ["DROP TRIGGER IF EXISTS policies_version_immutable;"]
 def forwards(apps, schema_editor):
     vendor = schema_editor.connection.vendor
     if vendor == "postgresql":
-        schema_editor.execute(POSTGRES)
+        schema_editor.execute(POSTGRES, params=None)
     elif vendor == "sqlite":
         for statement in SQLITE:
             schema_editor.execute(statement)
@@ -56,7 +56,7 @@ def forwards(apps, schema_editor):
 def backwards(apps, schema_editor):
     vendor = schema_editor.connection.vendor
     if vendor == "postgresql":
-        schema_editor.execute(POSTGRES_REVERSE)
+        schema_editor.execute(POSTGRES_REVERSE, params=None)
     elif vendor == "sqlite":
         for statement in SQLITE_REVERSE:
             schema_editor.execute(statement)
