@@ -122,6 +122,33 @@ PAGES: list[Endpoint] = [
         "POST", "teams/{team}/", Capability.MANAGE_TEAMS, {"name": "Renamed", "members": []}, 302
     ),
     Endpoint("GET", "activity/", Capability.VIEW_AUDIT),
+    Endpoint("GET", "policies/", Capability.VIEW),
+    Endpoint("POST", "policies/", Capability.AUTHOR_POLICIES, {"key": "new", "name": "New"}, 302),
+    Endpoint("GET", "policies/{policy}/", Capability.VIEW),
+    Endpoint("POST", "policies/{policy}/", Capability.AUTHOR_POLICIES, {"based_on": "2"}, 302),
+    Endpoint("GET", "policies/{policy}/import/", Capability.AUTHOR_POLICIES),
+    Endpoint(
+        "POST",
+        "policies/{policy}/import/",
+        Capability.AUTHOR_POLICIES,
+        {"text": "format: 1\nname: Imported\n", "format": "yaml"},
+        302,
+    ),
+    Endpoint("GET", "policies/{policy}/v/2/", Capability.VIEW),
+    Endpoint("GET", "policies/{policy}/v/1/edit/", Capability.AUTHOR_POLICIES),
+    Endpoint(
+        "POST",
+        "policies/{policy}/v/1/edit/",
+        Capability.AUTHOR_POLICIES,
+        {"name": "Edited", "action-send_follow_up-mode": "autonomous"},
+        302,
+    ),
+    Endpoint("POST", "policies/{policy}/v/1/submit/", Capability.AUTHOR_POLICIES, {}, 302),
+    Endpoint("POST", "policies/{policy}/v/2/approve/", Capability.REVIEW_POLICIES, {}, 302),
+    Endpoint(
+        "POST", "policies/{policy}/v/2/reject/", Capability.REVIEW_POLICIES, {"comment": "no"}, 302
+    ),
+    Endpoint("POST", "policies/{policy}/v/3/publish/", Capability.PUBLISH_POLICIES, {}, 302),
 ]
 
 # Objects named in paths: World.names (the caller's own) and World.foreign_names (another

@@ -2,9 +2,11 @@
 
 from django.urls import path
 
-from apps.web.views import account, activity, members, organizations, teams
+from apps.web.views import account, activity, members, organizations, policies, teams
 
 app_name = "web"
+
+VERSION = "o/<slug:org>/policies/<slug:policy>/v/<int:number>/"
 
 urlpatterns = [
     path("", organizations.home, name="home"),
@@ -19,6 +21,23 @@ urlpatterns = [
     path("o/<slug:org>/teams/", teams.TeamListView.as_view(), name="team-list"),
     path("o/<slug:org>/teams/<slug:team>/", teams.TeamDetailView.as_view(), name="team-detail"),
     path("o/<slug:org>/activity/", activity.ActivityView.as_view(), name="activity"),
+    path("o/<slug:org>/policies/", policies.PolicyListView.as_view(), name="policy-list"),
+    path(
+        "o/<slug:org>/policies/<slug:policy>/",
+        policies.PolicyDetailView.as_view(),
+        name="policy-detail",
+    ),
+    path(
+        "o/<slug:org>/policies/<slug:policy>/import/",
+        policies.PolicyImportView.as_view(),
+        name="policy-import",
+    ),
+    path(f"{VERSION}", policies.PolicyVersionView.as_view(), name="policy-version"),
+    path(f"{VERSION}edit/", policies.PolicyEditView.as_view(), name="policy-edit"),
+    path(f"{VERSION}submit/", policies.SubmitView.as_view(), name="policy-submit"),
+    path(f"{VERSION}approve/", policies.ApproveView.as_view(), name="policy-approve"),
+    path(f"{VERSION}reject/", policies.RejectView.as_view(), name="policy-reject"),
+    path(f"{VERSION}publish/", policies.PublishView.as_view(), name="policy-publish"),
     path("settings/tokens/", account.token_list, name="token-list"),
     path("settings/tokens/<str:prefix>/revoke/", account.token_revoke, name="token-revoke"),
 ]

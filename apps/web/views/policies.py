@@ -1,0 +1,395 @@
+"""Policies: the list, each policy's history, a version (read, review, publish), the
+envelope editor and policy-as-code import."""
+
+from datetime import datetime
+from typing import Any
+
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from apps.catalogs.selectors import (
+    actions_list,
+    data_categories_list,
+    signals_list,
+    templates_list,
+)
+from apps.core.errors import ApplicationError
+from apps.organizations.constants import Capability
+from apps.organizations.models import Team
+from apps.policies import document as doc_module
+from apps.policies import services
+from apps.policies.constants import Mode, VersionState
+from apps.policies.models import Policy, PolicyVersion
+from apps.policies.selectors import (
+    policies_list,
+    policy_active_version,
+    policy_version_diff,
+    policy_versions,
+)
+from apps.web.policy_editor import MODE_CHOICES, document_from_form, editor_rows
+from apps.web.views.base import OrganizationPageView
+
+
+class PolicyListView(OrganizationPageView):
+    template_name = "web/policies/list.html"
+    permission_map = {"GET": Capability.VIEW, "POST": Capability.AUTHOR_POLICIES}
+    section = "policies"
+
+    def get_base_queryset(self):
+        return policies_list(organization=self.organization).prefetch_related("versions")
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        policies = list(self.get_queryset())
+        for policy in policies:
+            policy.active = next((v for v in policy.versions.all() if v.state == "active"), None)
+        context.update(
+            policies=policies, values=kwargs.get("values", {}), errors=kwargs.get("errors", {})
+        )
+        return context
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        values = {k: request.POST.get(k, "") for k in ("key", "name", "description")}
+        try:
+            policy = services.policy_create(
+                organization=self.organization, by=request.user, **values
+            )
+        except ApplicationError as exc:
+            return self.render_to_response(
+                self.get_context_data(values=values, errors=exc.fields), status=400
+            )
+        messages.success(request, f"{policy.name} created. Write its first version.")
+        return redirect("web:policy-detail", org=self.organization.slug, policy=policy.key)
+
+
+class PolicyScopedPage(OrganizationPageView):
+    section = "policies"
+
+    def get_base_queryset(self):
+        return Policy.objects.all()
+
+    def get_policy(self) -> Policy:
+        policy = self.get_queryset().filter(key=self.kwargs["policy"]).first()
+        if policy is None:
+            raise Http404("No such policy.")
+        return policy
+
+    def get_version(self, policy: Policy) -> PolicyVersion:
+        version = (
+            PolicyVersion.objects.filter(
+                organization=self.organization, policy=policy, number=self.kwargs["number"]
+            )
+            .select_related("author", "reviewed_by", "submitted_by", "published_by", "based_on")
+            .first()
+        )
+        if version is None:
+            raise Http404("No such version.")
+        return version
+
+    def version_url(self, version: PolicyVersion) -> str:
+        from django.urls import reverse
+
+        return reverse(
+            "web:policy-version",
+            kwargs={
+                "org": self.organization.slug,
+                "policy": version.policy.key,
+                "number": version.number,
+            },
+        )
+
+
+class PolicyDetailView(PolicyScopedPage):
+    """A policy's history: every version, newest first, with what changed in each."""
+
+    template_name = "web/policies/detail.html"
+    permission_map = {"GET": Capability.VIEW, "POST": Capability.AUTHOR_POLICIES}
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        policy = self.get_policy()
+        versions = list(policy_versions(policy=policy))
+        for newer, older in zip(versions, [*versions[1:], None], strict=False):
+            newer.changes = policy_version_diff(version=newer, against=older)
+        context.update(
+            policy=policy, versions=versions, active=policy_active_version(policy=policy)
+        )
+        return context
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        """A new draft: from the active version, or from an older one (rollback)."""
+        policy = self.get_policy()
+        based_on = None
+        if request.POST.get("based_on", "").isdigit():
+            based_on = policy.versions.filter(number=int(request.POST["based_on"])).first()
+        try:
+            version = services.policy_version_create(
+                policy=policy, by=request.user, based_on=based_on
+            )
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+            return redirect("web:policy-detail", org=self.organization.slug, policy=policy.key)
+        what = f"a copy of version {based_on.number}" if based_on else "the active version"
+        messages.success(request, f"Draft version {version.number} created from {what}.")
+        return redirect(
+            "web:policy-edit", org=self.organization.slug, policy=policy.key, number=version.number
+        )
+
+
+class PolicyVersionView(PolicyScopedPage):
+    """One version: the envelope as a table, its review against the active version,
+    and the actions its state allows."""
+
+    template_name = "web/policies/version.html"
+    permission_map = {"GET": Capability.VIEW}
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        policy = self.get_policy()
+        version = self.get_version(policy)
+        against_number = self.request.GET.get("against", "")
+        if against_number.isdigit():
+            against = policy.versions.filter(number=int(against_number)).first()
+        else:
+            against = policy_active_version(policy=policy)
+            if against is not None and against.pk == version.pk:
+                against = (
+                    version.based_on or policy.versions.filter(number__lt=version.number).first()
+                )
+        contributors = set(version.contributors.values_list("pk", flat=True))
+        context.update(
+            policy=policy,
+            version=version,
+            doc=version.document,
+            against=against,
+            against_doc=against.document if against else None,
+            changes=policy_version_diff(version=version, against=against),
+            changed_actions={
+                c.subject
+                for c in policy_version_diff(version=version, against=against)
+                if c.section == "actions"
+            },
+            other_versions=policy.versions.exclude(pk=version.pk).order_by("-number"),
+            wrote_it=self.request.user.pk in contributors
+            or version.author_id == self.request.user.pk,
+            modes=dict(Mode.choices),
+        )
+        return context
+
+
+class VersionActionView(PolicyScopedPage):
+    """POST-only transitions: submit, approve, reject, publish."""
+
+    action = ""
+    http_method_names = ["post"]
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        policy = self.get_policy()
+        version = self.get_version(policy)
+        try:
+            message = self.perform(request, version)
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, message)
+        return redirect(self.version_url(version))
+
+    def perform(self, request: HttpRequest, version: PolicyVersion) -> str:
+        raise NotImplementedError
+
+
+class SubmitView(VersionActionView):
+    permission_map = {"POST": Capability.AUTHOR_POLICIES}
+
+    def perform(self, request, version):
+        services.policy_version_submit(version=version, by=request.user)
+        return f"Version {version.number} is waiting for review. Its content is now frozen."
+
+
+class ApproveView(VersionActionView):
+    permission_map = {"POST": Capability.REVIEW_POLICIES}
+
+    def perform(self, request, version):
+        services.policy_version_approve(
+            version=version,
+            by=request.user,
+            comment=request.POST.get("comment", ""),
+            seen_hash=request.POST.get("content_hash") or None,
+        )
+        return f"Version {version.number} approved. Publish it now or at a set time."
+
+
+class RejectView(VersionActionView):
+    permission_map = {"POST": Capability.REVIEW_POLICIES}
+
+    def perform(self, request, version):
+        services.policy_version_reject(
+            version=version,
+            by=request.user,
+            comment=request.POST.get("comment", ""),
+            seen_hash=request.POST.get("content_hash") or None,
+        )
+        return f"Version {version.number} rejected; the author sees your comment."
+
+
+class PublishView(VersionActionView):
+    permission_map = {"POST": Capability.PUBLISH_POLICIES}
+
+    def perform(self, request, version):
+        effective_at = _parse_local_datetime(request.POST.get("effective_at", ""))
+        services.policy_version_publish(version=version, by=request.user, effective_at=effective_at)
+        if effective_at:
+            return (
+                f"Version {version.number} will become active at {effective_at:%Y-%m-%d %H:%M} UTC."
+            )
+        return f"Version {version.number} is active now; agents are checked against it."
+
+
+def _parse_local_datetime(text: str) -> datetime | None:
+    text = (text or "").strip()
+    if not text:
+        return None
+    value = parse_datetime(text)
+    if value is None:
+        raise ApplicationError(
+            "The time is not valid.", fields={"effective_at": "Use YYYY-MM-DD HH:MM."}
+        )
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value, timezone.UTC)
+    return value
+
+
+class PolicyEditView(PolicyScopedPage):
+    """The envelope editor for a draft."""
+
+    template_name = "web/policies/edit.html"
+    permission_map = {"GET": Capability.AUTHOR_POLICIES, "POST": Capability.AUTHOR_POLICIES}
+
+    def catalogs(self) -> dict[str, list]:
+        return {
+            "actions": list(actions_list(organization=self.organization)),
+            "signals": list(signals_list(organization=self.organization)),
+            "data_categories": list(data_categories_list(organization=self.organization)),
+            "templates": list(templates_list(organization=self.organization)),
+            "teams": list(Team.objects.filter(organization=self.organization).order_by("name")),
+        }
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        policy = self.get_policy()
+        version = self.get_version(policy)
+        if version.state != VersionState.DRAFT:
+            messages.error(
+                request,
+                f"Version {version.number} is {version.get_state_display().lower()}; "
+                "only drafts change.",
+            )
+            return redirect(self.version_url(version))
+        return self.render_to_response(self.editor_context(policy, version, version.document, {}))
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        policy = self.get_policy()
+        version = self.get_version(policy)
+        catalogs = self.catalogs()
+        current = version.document
+
+        def ordered(section: str, catalog: list) -> list[str]:
+            # The envelope keeps its order; newly added entries follow it.
+            mine = list(current.get(section) or {})
+            return [*mine, *[entry.key for entry in catalog if entry.key not in mine]]
+
+        doc, problems = document_from_form(
+            request.POST,
+            action_keys=ordered("actions", catalogs["actions"]),
+            signal_keys=ordered("triggers", catalogs["signals"]),
+            team_keys=ordered("decision_rights", catalogs["teams"]),
+        )
+        if not problems:
+            try:
+                services.policy_version_edit(version=version, by=request.user, document=doc)
+            except ApplicationError as exc:
+                problems = {k.removeprefix("document."): v for k, v in exc.fields.items()} or {
+                    "document": exc.message
+                }
+        if problems:
+            context = self.editor_context(policy, version, doc, problems, catalogs)
+            return self.render_to_response(context, status=400)
+        if request.POST.get("then") == "submit":
+            try:
+                services.policy_version_submit(version=version, by=request.user)
+            except ApplicationError as exc:
+                messages.error(request, exc.message)
+                return redirect(self.version_url(version))
+            messages.success(request, f"Version {version.number} saved and sent for review.")
+            return redirect(self.version_url(version))
+        messages.success(request, f"Draft version {version.number} saved.")
+        return redirect(
+            "web:policy-edit", org=self.organization.slug, policy=policy.key, number=version.number
+        )
+
+    def editor_context(self, policy, version, doc, problems, catalogs=None) -> dict[str, Any]:
+        catalogs = catalogs or self.catalogs()
+        action_rows, trigger_rows, general, rights_errors = editor_rows(
+            doc, actions=catalogs["actions"], signals=catalogs["signals"], errors=problems
+        )
+        rights = doc.get("decision_rights") or {}
+        context = self.get_context_data()
+        context.update(
+            policy=policy,
+            version=version,
+            doc=doc,
+            action_rows=action_rows,
+            trigger_rows=trigger_rows,
+            general_errors=general,
+            problem_count=len(problems),
+            team_rows=[
+                {
+                    "team": t,
+                    "rights": ", ".join(rights.get(t.key, [])),
+                    "error": rights_errors.get(t.key),
+                }
+                for t in catalogs["teams"]
+            ],
+            never=set((doc.get("data") or {}).get("never", [])),
+            mode_choices=MODE_CHOICES,
+            **catalogs,
+        )
+        return context
+
+
+class PolicyImportView(PolicyScopedPage):
+    """Policy as code: paste or upload YAML or JSON to create a draft."""
+
+    template_name = "web/policies/import.html"
+    permission_map = {"GET": Capability.AUTHOR_POLICIES, "POST": Capability.AUTHOR_POLICIES}
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        context["policy"] = self.get_policy()
+        return context
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        policy = self.get_policy()
+        upload = request.FILES.get("file")
+        text: str | bytes = (
+            upload.read(doc_module.MAX_DOCUMENT_BYTES + 1)
+            if upload
+            else request.POST.get("text", "")
+        )
+        fmt = request.POST.get("format", "yaml")
+        if upload and upload.name.endswith(".json"):
+            fmt = "json"
+        try:
+            version = services.policy_version_import(
+                policy=policy, by=request.user, text=text, fmt=fmt
+            )
+        except ApplicationError as exc:
+            context = self.get_context_data(
+                errors=exc.fields, text=text if isinstance(text, str) else "", fmt=fmt
+            )
+            context.update(errors=exc.fields, text=text if isinstance(text, str) else "", fmt=fmt)
+            return self.render_to_response(context, status=400)
+        messages.success(request, f"Imported as draft version {version.number}.")
+        return redirect(self.version_url(version))

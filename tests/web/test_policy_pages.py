@@ -1,0 +1,155 @@
+"""The policy pages: the editor round-trips a document, shows errors next to their field and
+saves nothing invalid; reviews and publication through the pages."""
+
+import pytest
+
+from apps.policies.constants import VersionState
+from apps.policies.models import PolicyVersion
+
+
+def page(world, rest):
+    return f"/o/{world.org.slug}/policies/pipeline/{rest}"
+
+
+def editor_post(client, world, number, data):
+    return client.post(page(world, f"v/{number}/edit/"), data)
+
+
+def form_of(version) -> dict:
+    """The editor's fields for a version, as the browser would post them unchanged."""
+    doc = version.document
+    data = {"name": doc["name"], "description": doc.get("description", "")}
+    for key, value in (doc.get("defaults") or {}).items():
+        data[f"defaults-{key}"] = str(value)
+    for key, spec in doc["actions"].items():
+        data[f"action-{key}-mode"] = spec["mode"]
+        if "min_confidence" in spec:
+            data[f"action-{key}-min_confidence"] = str(spec["min_confidence"])
+        for name in ("approver_team", "route_to_team"):
+            if name in spec:
+                data[f"action-{key}-{name}"] = spec[name]
+        if "limits" in spec:
+            data[f"action-{key}-limits"] = ", ".join(f"{k}={v}" for k, v in spec["limits"].items())
+        for name in ("templates", "data"):
+            if name in spec:
+                data[f"action-{key}-{name}"] = spec[name]
+        for name in ("channels", "fields"):
+            if name in spec:
+                data[f"action-{key}-{name}"] = ", ".join(spec[name])
+    for key, spec in (doc.get("triggers") or {}).items():
+        data[f"trigger-{key}-on"] = "1"
+        data[f"trigger-{key}-route_to_team"] = spec["route_to_team"]
+        if "respond_within_minutes" in spec:
+            data[f"trigger-{key}-respond_within_minutes"] = str(spec["respond_within_minutes"])
+    return data
+
+
+def test_saving_the_editor_unchanged_changes_nothing(world, client):
+    client.force_login(world.people["author"])
+    draft = PolicyVersion.objects.get(policy__key="pipeline", number=1)
+    before = draft.document_text
+    response = editor_post(client, world, 1, form_of(draft))
+    assert response.status_code == 302, response.content.decode()[:2000]
+    draft.refresh_from_db()
+    assert draft.document_text == before
+
+
+def test_editor_changes_become_the_document(world, client):
+    client.force_login(world.people["author"])
+    draft = PolicyVersion.objects.get(policy__key="pipeline", number=1)
+    data = form_of(draft)
+    data["action-offer_discount-limits"] = "discount_pct=10, deal_value=50000"
+    data["action-negotiate_terms-mode"] = "forbidden"
+    data["data-never"] = ["payment_card", "health"]
+    data["rights-deal-desk"] = "pricing, discounts"
+    assert editor_post(client, world, 1, data).status_code == 302
+    doc = PolicyVersion.objects.get(pk=draft.pk).document
+    assert doc["actions"]["offer_discount"]["limits"] == {"discount_pct": 10, "deal_value": 50000}
+    assert doc["actions"]["negotiate_terms"] == {"mode": "forbidden"}
+    assert doc["data"] == {"never": ["payment_card", "health"]}
+    assert doc["decision_rights"] == {"deal-desk": ["pricing", "discounts"]}
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("action-offer_discount-limits", "discount_pct=-3", "must be a number ≥ 0"),
+        ("action-offer_discount-limits", "lots", "write limits as name=number"),
+        ("action-send_follow_up-min_confidence", "1.7", "from 0 to 1"),
+        ("action-send_follow_up-min_confidence", "high", "must be a number"),
+        ("action-quote_price-mode", "escalate", "required when mode is escalate"),
+        ("defaults-approval_expires_after_hours", "soon", "must be a whole number"),
+        ("trigger-pricing_question-respond_within_minutes", "0", "minutes from 1"),
+        ("action-send_follow_up-channels", "E Mail", "must be a key"),
+        ("name", "", "must be a name"),
+    ],
+)
+def test_editor_errors_are_shown_next_to_the_field_and_nothing_is_saved(
+    world, client, field, value, message
+):
+    client.force_login(world.people["author"])
+    draft = PolicyVersion.objects.get(policy__key="pipeline", number=1)
+    before = draft.document_text
+    data = form_of(draft)
+    data[field] = value
+    response = editor_post(client, world, 1, data)
+    assert response.status_code == 400
+    html = response.content.decode()
+    assert "Nothing was saved" in html
+    assert message in html
+    draft.refresh_from_db()
+    assert draft.document_text == before
+
+
+def test_editor_is_only_for_drafts(world, client):
+    client.force_login(world.people["author"])
+    response = client.get(page(world, "v/2/edit/"))
+    assert response.status_code == 302
+    assert editor_post(client, world, 2, {"name": "x"}).status_code == 400
+    assert (
+        PolicyVersion.objects.get(policy__key="pipeline", number=2).state == VersionState.IN_REVIEW
+    )
+
+
+def test_review_page_shows_the_diff_and_hides_approval_from_the_author(world, client):
+    client.force_login(world.people["reviewer"])
+    html = client.get(page(world, "v/2/?against=1")).content.decode()
+    assert "Approve" in html
+    assert "Reject" in html
+    client.force_login(world.people["author"])
+    html = client.get(page(world, "v/2/")).content.decode()
+    assert "Approve" not in html
+
+
+def test_review_and_publish_through_the_pages(world, client):
+    client.force_login(world.people["reviewer"])
+    target = PolicyVersion.objects.get(policy__key="pipeline", number=2)
+    response = client.post(
+        page(world, "v/2/approve/"), {"comment": "Fine", "content_hash": target.content_hash}
+    )
+    assert response.status_code == 302
+    client.post(page(world, "v/2/publish/"), {"effective_at": ""})
+    assert PolicyVersion.objects.get(pk=target.pk).state == VersionState.ACTIVE
+    stale = client.post(page(world, "v/3/publish/"), {"effective_at": "not a date"}, follow=True)
+    assert "The time is not valid" in stale.content.decode()
+
+
+def test_reject_without_comment_is_refused(world, client):
+    client.force_login(world.people["reviewer"])
+    response = client.post(page(world, "v/2/reject/"), {"comment": ""}, follow=True)
+    assert "Say why" in response.content.decode()
+    assert (
+        PolicyVersion.objects.get(policy__key="pipeline", number=2).state == VersionState.IN_REVIEW
+    )
+
+
+def test_import_page_errors(world, client):
+    client.force_login(world.people["author"])
+    count = PolicyVersion.objects.count()
+    response = client.post(
+        page(world, "import/"),
+        {"text": "format: 1\nname: X\nactions: {fly: {mode: autonomous}}", "format": "yaml"},
+    )
+    assert response.status_code == 400
+    assert "not an action" in response.content.decode()
+    assert PolicyVersion.objects.count() == count
