@@ -122,6 +122,22 @@ PAGES: list[Endpoint] = [
         "POST", "teams/{team}/", Capability.MANAGE_TEAMS, {"name": "Renamed", "members": []}, 302
     ),
     Endpoint("GET", "activity/", Capability.VIEW_AUDIT),
+    Endpoint("GET", "catalog/", Capability.VIEW),
+    Endpoint(
+        "POST",
+        "catalog/",
+        Capability.MANAGE_CATALOGS,
+        {"catalog": "signals", "key": "new_signal", "label": "New"},
+        302,
+    ),
+    Endpoint("GET", "catalog/templates/{templates}/", Capability.VIEW),
+    Endpoint(
+        "POST",
+        "catalog/templates/{templates}/",
+        Capability.MANAGE_CATALOGS,
+        {"label": "Renamed", "subject": "S", "body": "New body"},
+        302,
+    ),
     Endpoint("GET", "policies/", Capability.VIEW),
     Endpoint("POST", "policies/", Capability.AUTHOR_POLICIES, {"key": "new", "name": "New"}, 302),
     Endpoint("GET", "policies/{policy}/", Capability.VIEW),

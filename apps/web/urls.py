@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from apps.web.views import account, activity, members, organizations, policies, teams
+from apps.web.views import account, activity, catalogs, members, organizations, policies, teams
 
 app_name = "web"
 
@@ -21,6 +21,12 @@ urlpatterns = [
     path("o/<slug:org>/teams/", teams.TeamListView.as_view(), name="team-list"),
     path("o/<slug:org>/teams/<slug:team>/", teams.TeamDetailView.as_view(), name="team-detail"),
     path("o/<slug:org>/activity/", activity.ActivityView.as_view(), name="activity"),
+    path("o/<slug:org>/catalog/", catalogs.CatalogView.as_view(), name="catalog"),
+    path(
+        "o/<slug:org>/catalog/templates/<slug:key>/",
+        catalogs.TemplateDetailView.as_view(),
+        name="catalog-template",
+    ),
     path("o/<slug:org>/policies/", policies.PolicyListView.as_view(), name="policy-list"),
     path(
         "o/<slug:org>/policies/<slug:policy>/",

@@ -153,3 +153,34 @@ def test_import_page_errors(world, client):
     assert response.status_code == 400
     assert "not an action" in response.content.decode()
     assert PolicyVersion.objects.count() == count
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"catalog": "actions", "key": "Bad Key", "label": "X"}, "Use lowercase letters"),
+        ({"catalog": "actions", "key": "send_follow_up", "label": "X"}, "Already in the catalog"),
+        ({"catalog": "signals", "key": "ok", "label": ""}, "This field is required"),
+        ({"catalog": "templates", "key": "t", "label": "T", "body": ""}, "A template needs a body"),
+    ],
+)
+def test_catalog_form_errors_save_nothing(world, client, data, message):
+    from apps.audit.models import AuditEvent
+
+    client.force_login(world.people["author"])
+    before = AuditEvent.objects.count()
+    response = client.post(f"/o/{world.org.slug}/catalog/", data)
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert AuditEvent.objects.count() == before
+
+
+def test_template_edit_makes_a_version(world, client):
+    client.force_login(world.people["author"])
+    url = f"/o/{world.org.slug}/catalog/templates/status-update/"
+    response = client.post(url, {"label": "Status update", "subject": "S", "body": "New"})
+    assert response.status_code == 302
+    assert "v2" in client.get(url).content.decode()
+    assert (
+        client.post(url, {"label": "Status update", "subject": "S", "body": ""}).status_code == 400
+    )
