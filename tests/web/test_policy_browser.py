@@ -28,6 +28,7 @@ def test_author_then_reviewer(page, demo):
     page.wait_for_url("**/v/5/edit/")
     shot(page, "22-editor")
 
+    page.click("tbody:has(select[name=action-offer_discount-mode]) summary")
     page.fill("input[name=action-offer_discount-limits]", "discount_pct=-2")
     page.click("button[value=stay]")
     assert page.locator(".form-errors").is_visible()
