@@ -135,7 +135,7 @@ def diff(before: dict[str, Any] | None, after: dict[str, Any]) -> list[Change]:
         old, new = old_triggers.get(key), new_triggers.get(key)
         if old == new:
             continue
-        if old is None:
+        if old is None and new is not None:
             window = new.get("respond_within_minutes")
             text = f"trigger {key}: added → {new['route_to_team']}" + (
                 f" within {window} min" if window else ""
@@ -143,7 +143,7 @@ def diff(before: dict[str, Any] | None, after: dict[str, Any]) -> list[Change]:
             changes.append(Change("triggers", key, "added", text))
         elif new is None:
             changes.append(Change("triggers", key, "removed", f"trigger {key}: removed"))
-        else:
+        elif old is not None:
             for field in ("route_to_team", "respond_within_minutes"):
                 if old.get(field) != new.get(field):
                     changes.append(
@@ -155,11 +155,11 @@ def diff(before: dict[str, Any] | None, after: dict[str, Any]) -> list[Change]:
                             f" → {_fmt(new.get(field))}",
                         )
                     )
-    text = _list_change(
+    never = _list_change(
         (before.get("data") or {}).get("never", []), (after.get("data") or {}).get("never", [])
     )
-    if text:
-        changes.append(Change("data", "never", "changed", f"data never allowed: {text}"))
+    if never:
+        changes.append(Change("data", "never", "changed", f"data never allowed: {never}"))
     old_rights, new_rights = before.get("decision_rights") or {}, after.get("decision_rights") or {}
     for team in dict.fromkeys([*old_rights, *new_rights]):
         old, new = old_rights.get(team), new_rights.get(team)
@@ -174,8 +174,12 @@ def diff(before: dict[str, Any] | None, after: dict[str, Any]) -> list[Change]:
                 Change("decision_rights", team, "removed", f"decision rights of {team}: removed")
             )
         else:
-            text = _list_change(old, new)
             changes.append(
-                Change("decision_rights", team, "changed", f"decision rights of {team}: {text}")
+                Change(
+                    "decision_rights",
+                    team,
+                    "changed",
+                    f"decision rights of {team}: {_list_change(old, new)}",
+                )
             )
     return changes

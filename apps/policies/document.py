@@ -36,7 +36,8 @@ class DocumentError(Exception):
 
 @cache
 def format_schema() -> dict[str, Any]:
-    return json.loads(SCHEMA_PATH.read_text())
+    schema: dict[str, Any] = json.loads(SCHEMA_PATH.read_text())
+    return schema
 
 
 @cache
@@ -52,7 +53,7 @@ class _SafeLoaderWithoutAliases(yaml.SafeLoader):
 
     def compose_node(self, parent, index):  # type: ignore[no-untyped-def]
         if self.check_event(yaml.AliasEvent):
-            event = self.peek_event()
+            event = self.peek_event()  # type: ignore[no-untyped-call]
             raise yaml.composer.ComposerError(
                 None, None, "aliases (*name) are not allowed", event.start_mark
             )
@@ -208,11 +209,11 @@ def to_json(doc: dict[str, Any]) -> str:
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 
 
-class _FlowList(list):
+class _FlowList(list[Any]):
     pass
 
 
-class _FlowMap(dict):
+class _FlowMap(dict[str, Any]):
     pass
 
 
