@@ -14,6 +14,9 @@ environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 SECRET_KEY = env("DJANGO_SECRET_KEY", default="")
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
+# How many trusted reverse proxies stand in front of the site (for the client IP in audit
+# events); 0 means REMOTE_ADDR is the client.
+MANDATE_PROXY_HOPS = env.int("MANDATE_PROXY_HOPS", default=0)
 CSRF_FAILURE_VIEW = "apps.web.errors.csrf_failure"
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
