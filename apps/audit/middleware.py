@@ -4,7 +4,6 @@ import ipaddress
 from collections.abc import Callable
 
 from django.conf import settings
-
 from django.http import HttpRequest, HttpResponse
 
 from apps.audit.context import Origin, origin
