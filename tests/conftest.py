@@ -43,6 +43,7 @@ def world(db) -> World:
     other = make_organization(owner=stranger, slug="globex-test", name="Globex Test")
     outsider = make_member(other, [Role.MEMBER], UserFactory(username="outsider"))
     other_team = make_team(other, "other-team", members=[outsider])
+    make_team(org, "spare")  # named by no policy: may be deleted
     make_policy_history(org, author=people["author"], reviewer=people["reviewer"])
     make_foreign_objects(other, owner=stranger)
     invitation = invitation_create(
@@ -54,6 +55,7 @@ def world(db) -> World:
     names = {
         "member": "member",
         "team": "deal-desk",
+        "spare_team": "spare",
         "policy": "pipeline",
         "invitation": str(invitation.pk),
         "actions": "send_follow_up",
@@ -64,6 +66,7 @@ def world(db) -> World:
     foreign_names = {
         "member": "outsider",
         "team": "other-team",
+        "spare_team": "other-team",
         "policy": "other-policy",
         "invitation": str(foreign_invitation.pk),
         "actions": "other_only",

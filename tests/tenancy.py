@@ -47,7 +47,7 @@ API_ENDPOINTS: list[Endpoint] = [
     ),
     Endpoint("GET", "teams/{team}/", Capability.VIEW),
     Endpoint("PATCH", "teams/{team}/", Capability.MANAGE_TEAMS, {"name": "Renamed"}),
-    Endpoint("DELETE", "teams/{team}/", Capability.MANAGE_TEAMS, None, 204),
+    Endpoint("DELETE", "teams/{spare_team}/", Capability.MANAGE_TEAMS, None, 204),
     *[
         endpoint
         for kind, body, patch in [

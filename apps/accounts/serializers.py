@@ -3,6 +3,7 @@
 from rest_framework import serializers
 
 from apps.accounts.models import PersonalAccessToken
+from apps.core.api import StrictSerializer
 
 
 class TokenOut(serializers.ModelSerializer):
@@ -18,6 +19,6 @@ class TokenCreatedOut(TokenOut):
         fields = [*TokenOut.Meta.fields, "token"]
 
 
-class TokenIn(serializers.Serializer):
+class TokenIn(StrictSerializer):
     name = serializers.CharField(max_length=100)
     expires_at = serializers.DateTimeField(required=False, allow_null=True)

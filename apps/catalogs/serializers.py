@@ -4,6 +4,7 @@ from rest_framework import serializers
 
 from apps.catalogs.constants import Risk, TemplateKind
 from apps.catalogs.models import Action, DataCategory, Signal, Template
+from apps.core.api import StrictSerializer
 
 BASE = ["key", "label", "description", "created_at"]
 
@@ -47,13 +48,13 @@ class TemplateOut(serializers.ModelSerializer):
         return current.body if current else ""
 
 
-class EntryIn(serializers.Serializer):
+class EntryIn(StrictSerializer):
     key = serializers.CharField(max_length=64)
     label = serializers.CharField(max_length=200)
     description = serializers.CharField(required=False, allow_blank=True)
 
 
-class EntryPatchIn(serializers.Serializer):
+class EntryPatchIn(StrictSerializer):
     label = serializers.CharField(max_length=200, required=False)
     description = serializers.CharField(required=False, allow_blank=True)
 

@@ -3,7 +3,7 @@
 import re
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from apps.accounts.models import User
 from apps.audit.services import audit_record
@@ -66,7 +66,9 @@ def _clean(kind: str, values: dict[str, Any], *, creating: bool) -> dict[str, An
             if not isinstance(value, bool):
                 errors[name] = "Must be true or false."
         elif allowed is str:
-            value = str(value or "").strip()[:100]
+            value = str(value or "").strip()
+            if len(value) > 100:
+                errors[name] = "At most 100 characters."
         elif value not in allowed:
             errors[name] = f"Choose from: {', '.join(allowed)}."
         clean[name] = value
@@ -91,7 +93,14 @@ def catalog_entry_create(*, organization, by: User | str, kind: str, values: dic
             fields={"key": "Already in the catalog."},
         )
     body = {name: clean.pop(name) for name in TEMPLATE_BODY_FIELDS if name in clean}
-    entry = model.objects.create(organization=organization, **clean)
+    try:
+        with transaction.atomic():
+            entry = model.objects.create(organization=organization, **clean)
+    except IntegrityError as exc:  # a concurrent create took the key
+        raise ValidationFailed(
+            f"{clean['key']!r} is already in the catalog.",
+            fields={"key": "Already in the catalog."},
+        ) from exc
     if kind == CatalogKind.TEMPLATES:
         TemplateVersion.objects.create(
             organization=organization,

@@ -5,7 +5,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, JsonResponse
-from rest_framework import exceptions
+from rest_framework import exceptions, serializers
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
@@ -99,3 +99,15 @@ class Pagination(PageNumberPagination):
 
 def is_api_path(path: str) -> bool:
     return path == "/api" or path.startswith("/api/")
+
+
+class StrictSerializer(serializers.Serializer):
+    """An input serializer that refuses fields it does not know, so that a client never
+    believes it changed something it cannot (a version's state, say)."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError(dict.fromkeys(unknown, "Unknown field."))
+        return super().to_internal_value(data)

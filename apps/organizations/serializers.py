@@ -3,6 +3,7 @@ client-writable field exists by accident)."""
 
 from rest_framework import serializers
 
+from apps.core.api import StrictSerializer
 from apps.organizations.constants import Role
 from apps.organizations.models import Invitation, Membership, Organization, Team
 
@@ -19,7 +20,7 @@ class OrganizationOut(serializers.ModelSerializer):
         return roles.get(obj.pk, [])
 
 
-class OrganizationIn(serializers.Serializer):
+class OrganizationIn(StrictSerializer):
     name = serializers.CharField(max_length=200)
     slug = serializers.CharField(max_length=50)
 
@@ -39,7 +40,7 @@ class MemberOut(serializers.ModelSerializer):
         return [tm.team.key for tm in getattr(obj.user, "org_team_memberships", [])]
 
 
-class InvitationIn(serializers.Serializer):
+class InvitationIn(StrictSerializer):
     email = serializers.CharField(max_length=254)
     roles = serializers.ListField(child=serializers.ChoiceField(choices=Role.choices))
 
@@ -53,7 +54,7 @@ class InvitationOut(serializers.ModelSerializer):
         fields = ["id", "email", "roles", "status", "invited_by", "created_at", "expires_at"]
 
 
-class MemberPatchIn(serializers.Serializer):
+class MemberPatchIn(StrictSerializer):
     roles = serializers.ListField(
         child=serializers.ChoiceField(choices=Role.choices), allow_empty=False
     )
@@ -70,14 +71,14 @@ class TeamOut(serializers.ModelSerializer):
         return [tm.user.username for tm in obj.team_memberships.all()]
 
 
-class TeamIn(serializers.Serializer):
+class TeamIn(StrictSerializer):
     key = serializers.CharField(max_length=50)
     name = serializers.CharField(max_length=200)
     description = serializers.CharField(required=False, allow_blank=True, default="")
     members = serializers.ListField(child=serializers.CharField(), required=False)
 
 
-class TeamPatchIn(serializers.Serializer):
+class TeamPatchIn(StrictSerializer):
     name = serializers.CharField(max_length=200, required=False)
     description = serializers.CharField(required=False, allow_blank=True)
     members = serializers.ListField(child=serializers.CharField(), required=False)

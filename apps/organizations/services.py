@@ -508,7 +508,17 @@ def team_edit(
 
 @transaction.atomic
 def team_delete(*, team: Team, by: User) -> None:
+    from apps.policies.selectors import policy_versions_naming_team
+
     team = Team.objects.select_for_update().get(pk=team.pk)
+    naming = policy_versions_naming_team(organization=team.organization, team_key=team.key)
+    if naming:
+        named = ", ".join(f"{v.policy.name} v{v.number}" for v in naming[:5])
+        raise Conflict(
+            f"Policies route work to {team.key}: {named}. Change them first.",
+            code="team_in_use",
+            fields={"versions": named},
+        )
     members = list(team.team_memberships.values_list("user__username", flat=True))
     audit_record(
         organization=team.organization,

@@ -6,6 +6,7 @@ Plain Python: no ORM. Catalog keys come in as a CatalogKeys value.
 
 import hashlib
 import json
+import math
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -48,8 +49,9 @@ def _validator() -> Draft202012Validator:
 # ---- parsing ---------------------------------------------------------------------------
 
 
-class _SafeLoaderWithoutAliases(yaml.SafeLoader):
-    """YAML aliases can expand a small file into a huge one; documents never need them."""
+class _StrictLoader(yaml.SafeLoader):
+    """No aliases (they can expand a small file into a huge one) and no repeated keys (the
+    second would silently win)."""
 
     def compose_node(self, parent, index):  # type: ignore[no-untyped-def]
         if self.check_event(yaml.AliasEvent):
@@ -59,9 +61,56 @@ class _SafeLoaderWithoutAliases(yaml.SafeLoader):
             )
         return super().compose_node(parent, index)
 
+    def construct_mapping(self, node, deep=False):  # type: ignore[no-untyped-def]
+        seen = set()
+        for key_node, _value in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"the key {key!r} is repeated", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+def _json_pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in result:
+            raise ValueError(f"the key {key!r} is repeated")
+        result[key] = value
+    return result
+
+
+def _json_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number")
+
+
+MAX_DEPTH = 32  # a policy document is about five levels deep
+
+
+def _depth_exceeds(value: Any, limit: int) -> bool:
+    stack = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return True
+        if isinstance(node, dict):
+            stack.extend((child, depth + 1) for child in node.values())
+        elif isinstance(node, list):
+            stack.extend((child, depth + 1) for child in node)
+    return False
+
 
 def parse(text: str | bytes, fmt: str = "yaml") -> Any:
-    """Parse YAML (a superset of JSON) or JSON text; raise DocumentError with the line."""
+    """Parse YAML or JSON text; raise DocumentError saying where it is broken."""
+    parsed = _parse(text, fmt)
+    if _depth_exceeds(parsed, MAX_DEPTH):
+        raise DocumentError({"document": "is nested too deeply"})
+    return parsed
+
+
+def _parse(text: str | bytes, fmt: str) -> Any:
     if isinstance(text, bytes):
         if len(text) > MAX_DOCUMENT_BYTES:
             raise DocumentError({"document": f"is larger than {MAX_DOCUMENT_BYTES // 1024} KiB"})
@@ -73,18 +122,24 @@ def parse(text: str | bytes, fmt: str = "yaml") -> Any:
         raise DocumentError({"document": f"is larger than {MAX_DOCUMENT_BYTES // 1024} KiB"})
     if fmt == "json":
         try:
-            return json.loads(text)
+            return json.loads(text, object_pairs_hook=_json_pairs, parse_constant=_json_constant)
         except json.JSONDecodeError as exc:
             raise DocumentError(
                 {"document": f"is not valid JSON (line {exc.lineno}, col {exc.colno}): {exc.msg}"}
             ) from exc
+        except ValueError as exc:
+            raise DocumentError({"document": f"is not valid JSON: {exc}"}) from exc
+        except RecursionError as exc:
+            raise DocumentError({"document": "is nested too deeply"}) from exc
     try:
-        return yaml.load(text, Loader=_SafeLoaderWithoutAliases)  # noqa: S506 - safe loader subclass
+        return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a safe loader subclass
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 1}, column {mark.column + 1})" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc)
         raise DocumentError({"document": f"is not valid YAML{where}: {problem}"}) from exc
+    except RecursionError as exc:
+        raise DocumentError({"document": "is nested too deeply"}) from exc
 
 
 # ---- validation ------------------------------------------------------------------------
@@ -94,11 +149,16 @@ def _path(parts: Any) -> str:
     return ".".join(str(p) for p in parts) or "document"
 
 
+def _schema_problems(error: Any) -> list[tuple[str, str]]:
+    if error.validator == "additionalProperties":
+        path = list(error.absolute_path)
+        extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
+        return [(_path([*path, key]), "is not a known key") for key in extra]
+    return [_schema_problem(error)]
+
+
 def _schema_problem(error: Any) -> tuple[str, str]:
     path = list(error.absolute_path)
-    if error.validator == "additionalProperties":
-        extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
-        return _path([*path, extra[0]]) if extra else _path(path), "is not a known key"
     if error.validator == "required":
         missing = error.message.split("'")[1] if "'" in error.message else "?"
         return _path([*path, missing]), "is required"
@@ -117,50 +177,85 @@ def _schema_problem(error: Any) -> tuple[str, str]:
     return _path(path), message
 
 
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
 def _check_catalogs(doc: dict[str, Any], keys: Any) -> Problems:
+    """Names the catalogs do not hold. Runs over whatever parts are well-formed, so that
+    these problems are reported together with the structural ones."""
     problems: Problems = {}
 
-    def need(value: str, pool: frozenset[str], path: str, what: str) -> None:
-        if value not in pool:
+    def need(value: Any, pool: frozenset[str], path: str, what: str) -> None:
+        if isinstance(value, str) and value not in pool:
             problems[path] = f"{value!r} is not {what} in this organization's catalog"
 
-    for action, spec in (doc.get("actions") or {}).items():
+    for action, spec in _dict(doc.get("actions")).items():
         base = f"actions.{action}"
         need(action, keys.actions, base, "an action")
-        for i, template in enumerate(spec.get("templates", [])):
+        spec = _dict(spec)
+        for i, template in enumerate(_list(spec.get("templates"))):
             need(template, keys.templates, f"{base}.templates.{i}", "an approved template")
-        for i, category in enumerate(spec.get("data", [])):
+        for i, category in enumerate(_list(spec.get("data"))):
             need(category, keys.data_categories, f"{base}.data.{i}", "a data category")
         for team_key in ("approver_team", "route_to_team"):
-            if team_key in spec:
-                need(spec[team_key], keys.teams, f"{base}.{team_key}", "a team")
+            need(spec.get(team_key), keys.teams, f"{base}.{team_key}", "a team")
         if spec.get("mode") == "escalate" and "route_to_team" not in spec:
             problems[f"{base}.route_to_team"] = "is required when mode is escalate"
-    for signal, spec in (doc.get("triggers") or {}).items():
+    for signal, spec in _dict(doc.get("triggers")).items():
         need(signal, keys.signals, f"triggers.{signal}", "a signal")
-        need(spec["route_to_team"], keys.teams, f"triggers.{signal}.route_to_team", "a team")
-    for i, category in enumerate((doc.get("data") or {}).get("never", [])):
+        need(
+            _dict(spec).get("route_to_team"),
+            keys.teams,
+            f"triggers.{signal}.route_to_team",
+            "a team",
+        )
+    for i, category in enumerate(_list(_dict(doc.get("data")).get("never"))):
         need(category, keys.data_categories, f"data.never.{i}", "a data category")
-    for team in doc.get("decision_rights") or {}:
+    for team in _dict(doc.get("decision_rights")):
         need(team, keys.teams, f"decision_rights.{team}", "a team")
     return problems
 
 
 def validate(doc: Any, keys: Any) -> dict[str, Any]:
     """Return the canonical form of a valid document; raise DocumentError naming every
-    problem by its path otherwise."""
+    problem by its path otherwise. With keys=None the catalogs are not consulted (a copy
+    of an older version, to be fixed in the editor before it is submitted)."""
     if not isinstance(doc, dict):
         raise DocumentError({"document": "must be a mapping (key: value pairs)"})
+    if _depth_exceeds(doc, MAX_DEPTH):
+        raise DocumentError({"document": "is nested too deeply"})
     problems: Problems = {}
     for error in sorted(_validator().iter_errors(doc), key=lambda e: list(map(str, e.path))):
-        path, message = _schema_problem(error)
-        problems.setdefault(path, message)
-    if problems:
-        raise DocumentError(problems)
-    problems = _check_catalogs(doc, keys)
+        for path, message in _schema_problems(error):
+            problems.setdefault(path, message)
+    for path in _non_finite_numbers(doc):
+        problems[path] = "must be a finite number"
+    if keys is not None:
+        for path, message in _check_catalogs(doc, keys).items():
+            problems.setdefault(path, message)
     if problems:
         raise DocumentError(problems)
     return canonical(doc)
+
+
+def _non_finite_numbers(value: Any, path: str = "") -> list[str]:
+    """NaN and infinities pass every comparison the schema makes; they are never valid."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return [path or "document"]
+    if isinstance(value, dict):
+        return [
+            p
+            for k, v in value.items()
+            for p in _non_finite_numbers(v, f"{path}.{k}" if path else str(k))
+        ]
+    if isinstance(value, list):
+        return [p for i, v in enumerate(value) for p in _non_finite_numbers(v, f"{path}.{i}")]
+    return []
 
 
 # ---- canonical form, hash, export ------------------------------------------------------
@@ -180,6 +275,7 @@ def _number(value: Any) -> Any:
 def canonical(doc: dict[str, Any]) -> dict[str, Any]:
     """Known keys in the format's order; the author's order of actions, triggers and teams."""
     out = _ordered(doc, TOP_LEVEL_ORDER)
+    out["format"] = _number(out["format"])
     if "defaults" in out:
         out["defaults"] = {
             k: _number(v) for k, v in _ordered(out["defaults"], DEFAULTS_ORDER).items()
@@ -195,7 +291,10 @@ def canonical(doc: dict[str, Any]) -> dict[str, Any]:
             actions[key] = spec
         out["actions"] = actions
     if "triggers" in out:
-        out["triggers"] = {k: _ordered(v, TRIGGER_ORDER) for k, v in out["triggers"].items()}
+        out["triggers"] = {
+            k: {f: _number(x) for f, x in _ordered(v, TRIGGER_ORDER).items()}
+            for k, v in out["triggers"].items()
+        }
     return out
 
 

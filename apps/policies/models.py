@@ -37,7 +37,8 @@ class Policy(models.Model):
 
 class PolicyVersion(models.Model):
     """One snapshot of a policy's document. Only drafts change; the database refuses any
-    change to the document of a version that has left draft (see migration 0002)."""
+    change to the content of a version that has left draft, any state change the life cycle
+    does not have, and any change to a review once recorded (migration 0003)."""
 
     organization = models.ForeignKey(
         "organizations.Organization", on_delete=models.CASCADE, related_name="+"
@@ -67,6 +68,8 @@ class PolicyVersion(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     review_comment = models.TextField(blank=True)
+    # The version of each named template when the version was submitted: what was reviewed.
+    template_pins = models.JSONField(default=dict, blank=True)
     # The content hash the reviewer approved; publication requires it to still match.
     approved_hash = models.CharField(max_length=64, blank=True)
     publish_at = models.DateTimeField(null=True, blank=True)

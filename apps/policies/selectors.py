@@ -33,3 +33,29 @@ def policy_active_version(*, policy: Policy) -> PolicyVersion | None:
 
 def policy_version_diff(*, version: PolicyVersion, against: PolicyVersion | None) -> list[Change]:
     return diff(against.document if against else None, version.document)
+
+
+LIVE_STATES = (
+    VersionState.DRAFT,
+    VersionState.IN_REVIEW,
+    VersionState.APPROVED,
+    VersionState.ACTIVE,
+)
+
+
+def policy_versions_naming_team(*, organization, team_key: str) -> list[PolicyVersion]:
+    """Live versions whose document routes anything to the team or gives it rights."""
+    found = []
+    versions = PolicyVersion.objects.filter(organization=organization, state__in=LIVE_STATES)
+    for version in versions.select_related("policy"):
+        doc = version.document
+        teams = {
+            spec.get(name)
+            for spec in (doc.get("actions") or {}).values()
+            for name in ("approver_team", "route_to_team")
+        }
+        teams |= {spec.get("route_to_team") for spec in (doc.get("triggers") or {}).values()}
+        teams |= set(doc.get("decision_rights") or {})
+        if team_key in teams:
+            found.append(version)
+    return found

@@ -2,6 +2,7 @@
 
 from rest_framework import serializers
 
+from apps.core.api import StrictSerializer
 from apps.policies.models import Policy, PolicyVersion
 
 
@@ -18,7 +19,7 @@ class PolicyOut(serializers.ModelSerializer):
         return active.number if active else None
 
 
-class PolicyIn(serializers.Serializer):
+class PolicyIn(StrictSerializer):
     key = serializers.CharField(max_length=64)
     name = serializers.CharField(max_length=200)
     description = serializers.CharField(required=False, allow_blank=True, default="")
@@ -83,7 +84,7 @@ class VersionSummaryOut(VersionOut):
         fields = [f for f in VersionOut.Meta.fields if f != "document"]
 
 
-class VersionIn(serializers.Serializer):
+class VersionIn(StrictSerializer):
     document = serializers.JSONField(required=False, help_text="The policy document (as JSON).")
     text = serializers.CharField(
         required=False, help_text="Or the document as YAML or JSON text (with `format`)."
@@ -102,18 +103,18 @@ class VersionIn(serializers.Serializer):
         return attrs
 
 
-class VersionEditIn(serializers.Serializer):
+class VersionEditIn(StrictSerializer):
     document = serializers.JSONField()
 
 
-class ReviewIn(serializers.Serializer):
+class ReviewIn(StrictSerializer):
     comment = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
     content_hash = serializers.CharField(
         required=False, help_text="The content hash you reviewed; refused if it changed since."
     )
 
 
-class PublishIn(serializers.Serializer):
+class PublishIn(StrictSerializer):
     effective_at = serializers.DateTimeField(required=False, allow_null=True)
 
 

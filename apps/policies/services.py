@@ -4,6 +4,7 @@ in the same transaction; a transition the state does not allow is a Conflict (40
 person may not make is PermissionRefused (403)."""
 
 import json
+import logging
 import re
 from datetime import datetime
 from typing import Any
@@ -18,7 +19,10 @@ from apps.catalogs.selectors import catalog_keys
 from apps.core.errors import Conflict, PermissionRefused, ValidationFailed
 from apps.policies import document as doc_module
 from apps.policies.constants import VersionState
+from apps.policies.diff import diff
 from apps.policies.models import Policy, PolicyVersion
+
+logger = logging.getLogger(__name__)
 
 KEY_RE = re.compile(r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$")
 
@@ -36,11 +40,12 @@ def _invalid(problems: dict[str, str], *, prefix: str = "document") -> Validatio
     )
 
 
-def policy_document_clean(*, organization, document: Any) -> dict[str, Any]:
-    """Validate a document against the format and the organization's catalogs and return its
-    canonical form; raise ValidationFailed naming every problem by its path."""
+def policy_document_clean(*, organization, document: Any, catalogs: bool = True) -> dict[str, Any]:
+    """Validate a document against the format (and the organization's catalogs) and return
+    its canonical form; raise ValidationFailed naming every problem by its path."""
+    keys = catalog_keys(organization=organization) if catalogs else None
     try:
-        return doc_module.validate(document, catalog_keys(organization=organization))
+        return doc_module.validate(document, keys)
     except doc_module.DocumentError as exc:
         raise _invalid(exc.problems) from exc
 
@@ -89,13 +94,19 @@ def policy_create(*, organization, by: User, key: str, name: str, description: s
         errors["name"] = "At most 200 characters."
     if errors:
         raise ValidationFailed("The policy is not valid.", fields=errors)
-    policy = Policy.objects.create(
-        organization=organization,
-        key=key,
-        name=name,
-        description=(description or "").strip(),
-        created_by=by,
-    )
+    try:
+        with transaction.atomic():
+            policy = Policy.objects.create(
+                organization=organization,
+                key=key,
+                name=name,
+                description=(description or "").strip(),
+                created_by=by,
+            )
+    except IntegrityError as exc:  # a concurrent create took the key
+        raise ValidationFailed(
+            "The policy is not valid.", fields={"key": f"A policy with the key {key!r} exists."}
+        ) from exc
     audit_record(
         organization=organization,
         by=by,
@@ -116,7 +127,9 @@ def policy_version_create(
 ) -> PolicyVersion:
     """A new draft: from a document, from an older version (rollback), or from the active
     version (or an empty envelope when there is none)."""
-    if document is None:
+    Policy.objects.select_for_update().filter(pk=policy.pk).values("pk").get()
+    copied = document is None
+    if copied:
         source = based_on or policy.versions.filter(state=VersionState.ACTIVE).first()
         document = (
             source.document
@@ -124,8 +137,11 @@ def policy_version_create(
             else doc_module.empty_document(policy.name, policy.description)
         )
         based_on = source
-    canonical = policy_document_clean(organization=policy.organization, document=document)
-    Policy.objects.select_for_update().filter(pk=policy.pk).values("pk").get()
+    # A copy may name what the catalogs no longer hold: it is fixed in the editor, and
+    # submitting checks the catalogs again.
+    canonical = policy_document_clean(
+        organization=policy.organization, document=document, catalogs=not copied
+    )
     number = (policy.versions.aggregate(n=Max("number"))["n"] or 0) + 1
     version = PolicyVersion.objects.create(
         organization=policy.organization,
@@ -137,6 +153,9 @@ def policy_version_create(
         author=by,
     )
     version.contributors.add(by)
+    if based_on is not None:
+        # Whoever wrote the source wrote this too: they may not approve the copy.
+        version.contributors.add(*based_on.contributors.all())
     audit_record(
         organization=policy.organization,
         by=by,
@@ -162,27 +181,35 @@ def policy_version_import(
 
 
 @transaction.atomic
-def policy_version_edit(*, version: PolicyVersion, by: User, document: Any) -> PolicyVersion:
+def policy_version_edit(
+    *, version: PolicyVersion, by: User, document: Any, submit: bool = False
+) -> PolicyVersion:
+    """Change a draft's document (and, with submit, send it for review in the same
+    transaction)."""
     version = _lock(version)
     _require_state(version, VersionState.DRAFT, doing="edited")
     canonical = policy_document_clean(organization=version.organization, document=document)
-    new_hash = doc_module.content_hash(canonical)
     new_text = json.dumps(canonical, ensure_ascii=False)
-    if new_text == version.document_text:
-        return version
-    before_hash = version.content_hash
-    version.document_text = new_text
-    version.content_hash = new_hash
-    version.save(update_fields=["document_text", "content_hash", "updated_at"])
-    version.contributors.add(by)
-    audit_record(
-        organization=version.organization,
-        by=by,
-        verb="policy_version.edited",
-        target=version,
-        before={"content_hash": before_hash},
-        after={"content_hash": new_hash},
-    )
+    if new_text != version.document_text:
+        changes = diff(version.document, canonical)
+        before_hash = version.content_hash
+        version.document_text = new_text
+        version.content_hash = doc_module.content_hash(canonical)
+        version.save(update_fields=["document_text", "content_hash", "updated_at"])
+        version.contributors.add(by)
+        audit_record(
+            organization=version.organization,
+            by=by,
+            verb="policy_version.edited",
+            target=version,
+            before={"content_hash": before_hash},
+            after={
+                "content_hash": version.content_hash,
+                "changes": [change.text for change in changes],
+            },
+        )
+    if submit:
+        return policy_version_submit(version=version, by=by)
     return version
 
 
@@ -191,18 +218,27 @@ def policy_version_submit(*, version: PolicyVersion, by: User) -> PolicyVersion:
     version = _lock(version)
     _require_state(version, VersionState.DRAFT, doing="submitted")
     # The catalogs may have changed since the draft was written.
-    policy_document_clean(organization=version.organization, document=version.document)
+    document = policy_document_clean(organization=version.organization, document=version.document)
     version.state = VersionState.IN_REVIEW
     version.submitted_at = timezone.now()
     version.submitted_by = by
-    version.save(update_fields=["state", "submitted_at", "submitted_by", "updated_at"])
+    # The reviewer approves the templates as they are now: later edits of a template do not
+    # reach agents through this version.
+    version.template_pins = template_pins(organization=version.organization, document=document)
+    version.save(
+        update_fields=["state", "submitted_at", "submitted_by", "template_pins", "updated_at"]
+    )
     audit_record(
         organization=version.organization,
         by=by,
         verb="policy_version.submitted",
         target=version,
         before={"state": VersionState.DRAFT},
-        after={"state": version.state, "content_hash": version.content_hash},
+        after={
+            "state": version.state,
+            "content_hash": version.content_hash,
+            "template_pins": version.template_pins,
+        },
     )
     return version
 
@@ -290,9 +326,9 @@ def policy_version_reject(
 
 def _activate(version: PolicyVersion, by: User | str) -> PolicyVersion:
     """Make a locked, approved version active and supersede the previous one, atomically."""
+    """The caller holds the policy's lock, then the version's."""
     if version.approved_hash != version.content_hash:
         raise Conflict("The approved content and the version differ.", code="hash_mismatch")
-    Policy.objects.select_for_update().filter(pk=version.policy_id).values("pk").get()
     now = timezone.now()
     previous = (
         PolicyVersion.objects.select_for_update()
@@ -317,7 +353,7 @@ def _activate(version: PolicyVersion, by: User | str) -> PolicyVersion:
         update_fields=["state", "activated_at", "publish_at", "published_by", "updated_at"]
     )
     # Older approved versions still waiting for their time would undo this one: cancel them.
-    stale = PolicyVersion.objects.filter(
+    stale = PolicyVersion.objects.select_for_update().filter(
         policy_id=version.policy_id,
         state=VersionState.APPROVED,
         publish_at__isnull=False,
@@ -353,8 +389,22 @@ def policy_version_publish(
     *, version: PolicyVersion, by: User, effective_at: datetime | None = None
 ) -> PolicyVersion:
     """Activate an approved version now, or schedule it (a periodic task activates it)."""
+    # Lock order everywhere: the policy, then its versions.
+    Policy.objects.select_for_update().filter(pk=version.policy_id).values("pk").get()
     version = _lock(version)
     _require_state(version, VersionState.APPROVED, doing="published")
+    active = PolicyVersion.objects.filter(
+        policy_id=version.policy_id, state=VersionState.ACTIVE
+    ).first()
+    if active is not None and active.number > version.number:
+        raise Conflict(
+            f"Version {active.number} is active and newer; to go back to version "
+            f"{version.number}, restore it as a new draft.",
+            code="older_than_active",
+            fields={"active": active.number},
+        )
+    # Teams or templates may have left the catalogs since the review.
+    policy_document_clean(organization=version.organization, document=version.document)
     version.published_by = by
     if effective_at is not None and effective_at > timezone.now():
         version.publish_at = effective_at
@@ -383,36 +433,69 @@ def policy_version_publish(
 
 
 def policy_versions_activate_due(*, now: datetime | None = None) -> list[int]:
-    """Activate every approved version whose publication time has come; returns their ids."""
+    """Activate every approved version whose publication time has come; returns their ids.
+    Each runs in its own transaction; one that fails is logged and left for the next run."""
     now = now or timezone.now()
     activated = []
     due = PolicyVersion.objects.filter(
         state=VersionState.APPROVED, publish_at__isnull=False, publish_at__lte=now
     ).order_by("publish_at", "number")
-    for version_id in due.values_list("pk", flat=True):
-        with transaction.atomic():
-            version = (
-                PolicyVersion.objects.select_for_update()
-                .select_related("policy", "organization")
-                .filter(pk=version_id, state=VersionState.APPROVED, publish_at__lte=now)
-                .first()
-            )
-            if version is None:
-                continue
-            active = PolicyVersion.objects.filter(
-                policy_id=version.policy_id, state=VersionState.ACTIVE
-            ).first()
-            if active is not None and active.number > version.number:
-                version.publish_at = None
-                version.save(update_fields=["publish_at", "updated_at"])
-                audit_record(
-                    organization=version.organization,
-                    by="task:activate_due_versions",
-                    verb="policy_version.schedule_cancelled",
-                    target=version,
-                    after={"reason": f"version {active.number} is newer and active"},
-                )
-                continue
-            _activate(version, "task:activate_due_versions")
-            activated.append(version.pk)
+    for version_id, policy_id in due.values_list("pk", "policy_id"):
+        try:
+            with transaction.atomic():
+                if _activate_if_due(version_id, policy_id, now):
+                    activated.append(version_id)
+        except Exception:
+            logger.exception("Scheduled publication of policy version %s failed", version_id)
     return activated
+
+
+def _activate_if_due(version_id: int, policy_id: int, now: datetime) -> bool:
+    Policy.objects.select_for_update().filter(pk=policy_id).values("pk").get()
+    version = (
+        PolicyVersion.objects.select_for_update()
+        .select_related("policy", "organization")
+        .filter(pk=version_id, state=VersionState.APPROVED, publish_at__lte=now)
+        .first()
+    )
+    if version is None:  # published or cancelled meanwhile
+        return False
+    actor = "task:activate_due_versions"
+    active = PolicyVersion.objects.filter(policy_id=policy_id, state=VersionState.ACTIVE).first()
+    reason = None
+    if active is not None and active.number > version.number:
+        reason = f"version {active.number} is newer and active"
+    else:
+        try:
+            policy_document_clean(organization=version.organization, document=version.document)
+        except ValidationFailed as exc:
+            reason = f"no longer valid: {exc.message}"
+    if reason is not None:
+        version.publish_at = None
+        version.save(update_fields=["publish_at", "updated_at"])
+        audit_record(
+            organization=version.organization,
+            by=actor,
+            verb="policy_version.schedule_cancelled",
+            target=version,
+            after={"reason": reason},
+        )
+        return False
+    _activate(version, actor)
+    return True
+
+
+def template_pins(*, organization, document: dict[str, Any]) -> dict[str, int]:
+    """The current version of every template the document names."""
+    from apps.catalogs.models import Template
+
+    named = {
+        key
+        for spec in (document.get("actions") or {}).values()
+        for key in spec.get("templates", [])
+    }
+    return dict(
+        Template.objects.filter(organization=organization, key__in=named)
+        .order_by("key")
+        .values_list("key", "current_version")
+    )

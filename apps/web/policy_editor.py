@@ -3,6 +3,7 @@ leader edits (an action matrix, triggers, data rules, decision rights), and the 
 form becomes a document again. Validation stays with the policies service; its errors,
 named by document path, are placed next to the field they concern."""
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,6 +15,13 @@ NOT_LISTED = ""  # an action left out of the envelope: checks of it answer deny
 
 
 @dataclass
+class Option:
+    key: str
+    label: str
+    checked: bool
+
+
+@dataclass
 class ActionRow:
     key: str
     label: str
@@ -21,10 +29,17 @@ class ActionRow:
     risk: str
     spec: dict[str, Any]
     errors: dict[str, str] = field(default_factory=dict)
+    template_options: list[Option] = field(default_factory=list)
+    data_options: list[Option] = field(default_factory=list)
 
     @property
     def mode(self) -> str:
         return self.spec.get("mode", NOT_LISTED)
+
+    @property
+    def restricted(self) -> dict[str, bool]:
+        """Which allow-lists are present (an empty one allows nothing)."""
+        return {name: name in self.spec for name in ("templates", "data", "channels", "fields")}
 
     @property
     def has_conditions(self) -> bool:
@@ -56,6 +71,9 @@ def _number(text: str, path: str, problems: dict[str, str], *, integer: bool = F
         value = int(text) if integer else float(text)
     except ValueError:
         problems[path] = "must be a whole number" if integer else "must be a number"
+        return None
+    if not math.isfinite(value):
+        problems[path] = "must be a finite number"
         return None
     return int(value) if not integer and value.is_integer() and "." not in text else value
 
@@ -98,24 +116,29 @@ def document_from_form(
         )
         if confidence is not None:
             spec["min_confidence"] = confidence
-        for name in ("channels", "fields"):
-            values = _split(data.get(prefix + name, ""))
-            if values:
-                spec[name] = values
-        for name in ("templates", "data"):
-            values = data.getlist(prefix + name)
-            if values:
-                spec[name] = values
+        # An allow-list exists only when "only these" is ticked; then it may be empty
+        # (nothing allowed). Without the tick there is no restriction of that kind.
+        for name in ("templates", "data", "channels", "fields"):
+            if not data.get(f"{prefix}restrict_{name}"):
+                continue
+            if name in ("channels", "fields"):
+                spec[name] = _split(data.get(prefix + name, ""))
+            else:
+                spec[name] = data.getlist(prefix + name)
         limits_text = data.get(prefix + "limits", "").strip()
         if limits_text:
             limits: dict[str, Any] = {}
             for part in _split(limits_text):
                 name, sep, value = part.partition("=")
+                name = name.strip()
                 number = _number(value, f"{path}.limits", problems) if sep else None
                 if not sep or number is None:
                     problems[f"{path}.limits"] = "write limits as name=number, e.g. discount_pct=5"
                     break
-                limits[name.strip()] = number
+                if name in limits:
+                    problems[f"{path}.limits"] = f"{name} is limited twice"
+                    break
+                limits[name] = number
             spec["limits"] = limits
         for name in ("approver_team", "route_to_team"):
             if data.get(prefix + name):
@@ -167,8 +190,25 @@ def field_for_path(path: str) -> tuple[str, str, str]:
     return "general", "", parts[0]
 
 
+def choice_options(chosen: list[str] | None, catalog: list) -> list[Option]:
+    """The document's choices first, in its order (so saving keeps it), then the rest of the
+    catalog; a choice the catalog no longer holds stays visible so validation can flag it."""
+    labels = {entry.key: entry.label for entry in catalog}
+    chosen = chosen or []
+    return [
+        *(Option(key, labels.get(key, f"{key} (not in the catalog)"), True) for key in chosen),
+        *(Option(e.key, e.label, False) for e in catalog if e.key not in chosen),
+    ]
+
+
 def editor_rows(
-    doc: dict[str, Any], *, actions: list, signals: list, errors: dict[str, str]
+    doc: dict[str, Any],
+    *,
+    actions: list,
+    signals: list,
+    errors: dict[str, str],
+    templates: list | None = None,
+    data_categories: list | None = None,
 ) -> tuple[list[ActionRow], list[TriggerRow], dict[str, str], dict[str, str]]:
     """Rows for every catalog action and signal (plus any the document names), with their
     errors; and the errors of the general and rights sections."""
@@ -196,6 +236,9 @@ def editor_rows(
         )
         for key in [*signal_catalog, *[k for k in doc_triggers if k not in signal_catalog]]
     ]
+    for row in action_rows:
+        row.template_options = choice_options(row.spec.get("templates"), templates or [])
+        row.data_options = choice_options(row.spec.get("data"), data_categories or [])
     by_action = {row.key: row for row in action_rows}
     by_trigger = {row.key: row for row in trigger_rows}
     general: dict[str, str] = {}

@@ -36,9 +36,12 @@ def test_catalog_input_errors(world, api_as):
     empty = client.post(base + "templates/", {"key": "t", "label": "T", "body": ""}, format="json")
     assert empty.status_code == 400
     assert "body" in empty.json()["error"]["fields"]
-    assert (
-        client.patch(base + "signals/buying_intent/", {"key": "renamed"}, format="json").json()[
-            "key"
-        ]
-        == "buying_intent"
+
+
+def test_keys_never_change_and_unknown_fields_are_refused(world, api_as):
+    client = api_as(world.people["author"])
+    response = client.patch(
+        f"/api/v1/orgs/{world.org.slug}/catalog/signals/buying_intent/", {"key": "renamed"}
     )
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"] == {"key": "Unknown field."}

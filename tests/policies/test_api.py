@@ -158,46 +158,77 @@ def test_format_schema_is_served(client):
     assert response.json() == document.format_schema()
 
 
-def test_commands_round_trip(world):
+def test_commands_round_trip(world, tmp_path):
     out = StringIO()
     call_command("export_policy", world.org.slug, "pipeline", "--version", "3", stdout=out)
-    path = Path(world.org.slug + "-export.yaml")
-    try:
-        path.write_text(out.getvalue())
-        number = StringIO()
-        call_command(
-            "import_policy", world.org.slug, "pipeline", str(path), stdout=number, stderr=StringIO()
-        )
-        again = StringIO()
-        call_command(
-            "export_policy",
-            world.org.slug,
-            "pipeline",
-            "--version",
-            number.getvalue().strip(),
-            stdout=again,
-        )
-    finally:
-        path.unlink()
+    path = tmp_path / "export.yaml"
+    path.write_text(out.getvalue())
+    number = StringIO()
+    call_command(
+        "import_policy",
+        world.org.slug,
+        "pipeline",
+        str(path),
+        "--as",
+        "author",
+        stdout=number,
+        stderr=StringIO(),
+    )
+    again = StringIO()
+    call_command(
+        "export_policy",
+        world.org.slug,
+        "pipeline",
+        "--version",
+        number.getvalue().strip(),
+        stdout=again,
+    )
     assert again.getvalue() == out.getvalue()
-    with pytest.raises(CommandError, match="No policy"):
-        call_command("import_policy", world.org.slug, "nope", str(EXAMPLE), stdout=StringIO())
-    with pytest.raises(CommandError, match="not valid"):
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["nope", str(EXAMPLE), "--as", "author"], "No policy"),
+        (["pipeline", str(EXAMPLE), "--as", "author"], "not valid"),
+        (["pipeline", "/no/such/file.yaml", "--as", "author"], "No such file"),
+        (["pipeline", str(EXAMPLE), "--as", "auditor"], "may not author"),
+        (["pipeline", str(EXAMPLE), "--as", "outsider"], "not a member"),
+    ],
+)
+def test_import_command_errors(world, args, message):
+    with pytest.raises(CommandError, match=message):
+        call_command("import_policy", world.org.slug, *args, stdout=StringIO(), stderr=StringIO())
+
+
+def test_import_errors_name_paths_as_the_format_does(world):
+    with pytest.raises(CommandError) as error:
         call_command(
             "import_policy",
             world.org.slug,
             "pipeline",
             str(EXAMPLE),
+            "--as",
+            "author",
             stdout=StringIO(),
             stderr=StringIO(),
         )
+    assert "  actions.log_call_notes: 'log_call_notes'" not in str(error.value)
+    assert "\n  decision_rights.solutions-engineering: " in str(error.value)
 
 
 def test_the_format_example_imports_into_acme_exactly_as_written(db):
     call_command("seed_demo", stdout=StringIO())
     number = StringIO()
     call_command(
-        "import_policy", "acme", "sales-pipeline", str(EXAMPLE), stdout=number, stderr=StringIO()
+        "import_policy",
+        "acme",
+        "sales-pipeline",
+        str(EXAMPLE),
+        "--as",
+        "adam",
+        stdout=number,
+        stderr=StringIO(),
     )
     version = PolicyVersion.objects.get(policy__key="sales-pipeline", number=int(number.getvalue()))
     assert version.document == document.canonical(document.parse(EXAMPLE.read_text()))

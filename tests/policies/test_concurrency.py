@@ -71,7 +71,7 @@ def test_parallel_double_approval(world):
 
 
 def test_parallel_publications_leave_one_active_version(world):
-    reviewer, author = world.people["reviewer"], world.people["author"]
+    reviewer = world.people["reviewer"]
     policy = PolicyVersion.objects.get(policy__key="pipeline", number=3).policy
     services.policy_version_approve(
         version=PolicyVersion.objects.get(policy=policy, number=2), by=reviewer
@@ -86,5 +86,7 @@ def test_parallel_publications_leave_one_active_version(world):
     assert not any(isinstance(r, Exception) and not isinstance(r, Conflict) for r in results), (
         results
     )
-    assert PolicyVersion.objects.filter(policy=policy, state=VersionState.ACTIVE).count() == 1
-    assert author  # the author took no part
+    # Either order ends with the newer version active: v3 after v2 supersedes it; v2 after
+    # v3 is refused as older than the active version.
+    active = PolicyVersion.objects.get(policy=policy, state=VersionState.ACTIVE)
+    assert active.number == 3

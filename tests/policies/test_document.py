@@ -301,3 +301,50 @@ def test_the_json_schema_in_the_repository_is_the_one_used():
         "approver_team",
         "route_to_team",
     }
+
+
+@pytest.mark.parametrize(
+    ("text", "fmt", "message"),
+    [
+        ("actions:\n  a: {mode: autonomous}\n  a: {mode: forbidden}\n", "yaml", "repeated"),
+        ('{"format": 1, "format": 1}', "json", "repeated"),
+        ('{"x": NaN}', "json", "not a number"),
+        ("[" * 5000 + "]" * 5000, "json", "nested too deeply"),
+        ("[" * 50000 + "]" * 50000, "json", "nested too deeply"),
+        ("a: " + "[" * 100 + "]" * 100, "yaml", "nested too deeply"),
+    ],
+)
+def test_repeated_keys_non_numbers_and_deep_nesting_are_refused(text, fmt, message):
+    with pytest.raises(DocumentError) as error:
+        document.parse(text, fmt)
+    assert message in error.value.problems["document"]
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf")])
+def test_non_finite_numbers_are_invalid(value):
+    doc = example()
+    doc["actions"]["offer_discount"]["limits"]["discount_pct"] = value
+    doc["defaults"]["min_confidence"] = value
+    found = problems(doc)
+    assert found["actions.offer_discount.limits.discount_pct"] == "must be a finite number"
+    assert found["defaults.min_confidence"] == "must be a finite number"
+
+
+def test_structural_and_catalog_problems_are_reported_together():
+    doc = example()
+    doc["actions"]["fly"] = {"mode": "autonomous", "foo": 1, "bar": 2}
+    doc["triggers"]["pricing_question"]["respond_within_minutes"] = 0
+    doc["triggers"]["pricing_question"]["route_to_team"] = "nobody"
+    found = problems(doc)
+    assert {"actions.fly", "actions.fly.foo", "actions.fly.bar"} <= set(found)
+    assert "triggers.pricing_question.respond_within_minutes" in found
+    assert "triggers.pricing_question.route_to_team" in found
+
+
+def test_integer_fields_are_canonical():
+    doc = example()
+    doc["format"] = 1.0
+    doc["triggers"]["pricing_question"]["respond_within_minutes"] = 30.0
+    assert document.content_hash(document.validate(doc, KEYS)) == document.content_hash(
+        document.validate(example(), KEYS)
+    )

@@ -250,3 +250,66 @@ def test_the_database_refuses_to_change_a_version_that_left_draft(world, policy,
 def test_postgres_refuses_to_delete_a_version_that_left_draft(world, policy):
     with pytest.raises(DatabaseError, match="cannot be deleted"), transaction.atomic():
         PolicyVersion.objects.filter(pk=version(policy, 2).pk).delete()
+
+
+def test_publishing_an_older_version_over_a_newer_active_one_is_refused(world, policy):
+    reviewer = world.people["reviewer"]
+    services.policy_version_approve(version=version(policy, 2), by=reviewer)
+    services.policy_version_publish(version=version(policy, 3), by=reviewer)
+    with pytest.raises(Conflict) as error:
+        services.policy_version_publish(version=version(policy, 2), by=reviewer)
+    assert error.value.code == "older_than_active"
+    assert version(policy, 3).state == VersionState.ACTIVE
+
+
+def test_a_copy_keeps_the_contributors_of_its_source(world, policy):
+    owner, author = world.people["owner"], world.people["author"]
+    copy = services.policy_version_create(policy=policy, by=owner, based_on=version(policy, 1))
+    services.policy_version_submit(version=copy, by=owner)
+    with pytest.raises(PermissionRefused):
+        services.policy_version_approve(version=copy, by=author)  # wrote the source
+
+
+def test_submission_pins_the_templates_it_names(world, policy):
+    from apps.catalogs.constants import CatalogKind
+    from apps.catalogs.models import Template
+    from apps.catalogs.services import catalog_entry_update
+
+    submitted = version(policy, 2)
+    assert submitted.template_pins == {"check-in-after-proposal": 1}
+    template = Template.objects.get(organization=world.org, key="check-in-after-proposal")
+    catalog_entry_update(
+        entry=template,
+        by=world.people["author"],
+        kind=CatalogKind.TEMPLATES,
+        values={"body": "Changed"},
+    )
+    assert version(policy, 2).template_pins == {"check-in-after-proposal": 1}
+
+
+def test_a_team_named_by_a_live_version_cannot_be_deleted(world):
+    from apps.organizations.services import team_delete
+
+    with pytest.raises(Conflict) as error:
+        team_delete(team=world.team, by=world.people["owner"])
+    assert "Pipeline v1" in error.value.message
+
+
+@pytest.mark.parametrize(
+    ("number", "changes", "message"),
+    [
+        (3, {"state": VersionState.DRAFT}, "transition"),  # approved back to draft
+        (2, {"state": VersionState.ACTIVE}, "transition"),  # skipping approval
+        (3, {"approved_hash": "0" * 64}, "immutable"),
+        (3, {"review_comment": "rewritten"}, "immutable"),
+        (2, {"template_pins": {"x": 9}}, "immutable"),
+    ],
+)
+def test_the_database_enforces_the_life_cycle(world, policy, number, changes, message):
+    with pytest.raises(DatabaseError, match=message), transaction.atomic():
+        PolicyVersion.objects.filter(pk=version(policy, number).pk).update(**changes)
+
+
+def test_the_database_fixes_the_contributors_of_a_submitted_version(world, policy):
+    with pytest.raises(DatabaseError, match="contributors"), transaction.atomic():
+        version(policy, 2).contributors.add(world.people["reviewer"])

@@ -211,9 +211,16 @@ def test_remove_member_and_delete_team(world, client):
     assert response.status_code == 302
     assert not Membership.objects.filter(organization=world.org, user__username="member").exists()
     assert not world.team.team_memberships.exists()
-    response = client.post(f"/o/{world.org.slug}/teams/deal-desk/", {"action": "delete"})
+    spare = Team.objects.get(organization=world.org, key="spare")
+    response = client.post(f"/o/{world.org.slug}/teams/spare/", {"action": "delete"})
     assert response.status_code == 302
-    assert not Team.objects.filter(pk=world.team.pk).exists()
+    assert not Team.objects.filter(pk=spare.pk).exists()
+    # A team that a live policy version routes work to stays.
+    refused = client.post(
+        f"/o/{world.org.slug}/teams/deal-desk/", {"action": "delete"}, follow=True
+    )
+    assert "Policies route work to deal-desk" in refused.content.decode()
+    assert Team.objects.filter(pk=world.team.pk).exists()
 
 
 def test_removed_member_loses_access_at_once(world, client):

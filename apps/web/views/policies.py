@@ -16,7 +16,7 @@ from apps.catalogs.selectors import (
     signals_list,
     templates_list,
 )
-from apps.core.errors import ApplicationError
+from apps.core.errors import ApplicationError, Conflict
 from apps.organizations.constants import Capability
 from apps.organizations.models import Team
 from apps.policies import document as doc_module
@@ -29,7 +29,7 @@ from apps.policies.selectors import (
     policy_version_diff,
     policy_versions,
 )
-from apps.web.policy_editor import MODE_CHOICES, document_from_form, editor_rows
+from apps.web.policy_editor import MODE_CHOICES, choice_options, document_from_form, editor_rows
 from apps.web.views.base import OrganizationPageView
 
 
@@ -306,9 +306,15 @@ class PolicyEditView(PolicyScopedPage):
             signal_keys=ordered("triggers", catalogs["signals"]),
             team_keys=ordered("decision_rights", catalogs["teams"]),
         )
+        submit = request.POST.get("then") == "submit"
         if not problems:
             try:
-                services.policy_version_edit(version=version, by=request.user, document=doc)
+                services.policy_version_edit(
+                    version=version, by=request.user, document=doc, submit=submit
+                )
+            except Conflict as exc:  # no longer a draft: nothing here to fix
+                messages.error(request, exc.message)
+                return redirect(self.version_url(version))
             except ApplicationError as exc:
                 problems = {k.removeprefix("document."): v for k, v in exc.fields.items()} or {
                     "document": exc.message
@@ -316,12 +322,7 @@ class PolicyEditView(PolicyScopedPage):
         if problems:
             context = self.editor_context(policy, version, doc, problems, catalogs)
             return self.render_to_response(context, status=400)
-        if request.POST.get("then") == "submit":
-            try:
-                services.policy_version_submit(version=version, by=request.user)
-            except ApplicationError as exc:
-                messages.error(request, exc.message)
-                return redirect(self.version_url(version))
+        if submit:
             messages.success(request, f"Version {version.number} saved and sent for review.")
             return redirect(self.version_url(version))
         messages.success(request, f"Draft version {version.number} saved.")
@@ -332,9 +333,15 @@ class PolicyEditView(PolicyScopedPage):
     def editor_context(self, policy, version, doc, problems, catalogs=None) -> dict[str, Any]:
         catalogs = catalogs or self.catalogs()
         action_rows, trigger_rows, general, rights_errors = editor_rows(
-            doc, actions=catalogs["actions"], signals=catalogs["signals"], errors=problems
+            doc,
+            actions=catalogs["actions"],
+            signals=catalogs["signals"],
+            errors=problems,
+            templates=catalogs["templates"],
+            data_categories=catalogs["data_categories"],
         )
         rights = doc.get("decision_rights") or {}
+        names = {t.key: t.name for t in catalogs["teams"]}
         context = self.get_context_data()
         context.update(
             policy=policy,
@@ -344,19 +351,43 @@ class PolicyEditView(PolicyScopedPage):
             trigger_rows=trigger_rows,
             general_errors=general,
             problem_count=len(problems),
+            # The document's teams first, in its order; a team that no longer exists stays
+            # visible so validation can flag it.
             team_rows=[
                 {
-                    "team": t,
-                    "rights": ", ".join(rights.get(t.key, [])),
-                    "error": rights_errors.get(t.key),
+                    "key": key,
+                    "name": names.get(key, f"{key} (not a team)"),
+                    "rights": ", ".join(values),
+                    "error": rights_errors.get(key),
                 }
-                for t in catalogs["teams"]
+                for key, values in [
+                    *rights.items(),
+                    *((t.key, []) for t in catalogs["teams"] if t.key not in rights),
+                ]
             ],
-            never=set((doc.get("data") or {}).get("never", [])),
+            never_options=_never_options(doc, catalogs["data_categories"]),
+            team_choices=_team_choices(doc, catalogs["teams"]),
             mode_choices=MODE_CHOICES,
             **catalogs,
         )
         return context
+
+
+def _never_options(doc: dict[str, Any], categories: list) -> list:
+    return choice_options((doc.get("data") or {}).get("never"), categories)
+
+
+def _team_choices(doc: dict[str, Any], teams: list) -> list[tuple[str, str]]:
+    """Every team, plus any the document names that no longer exists (so it stays visible
+    and is flagged, rather than silently dropped)."""
+    known = {t.key for t in teams}
+    named = {
+        spec.get(name)
+        for spec in (doc.get("actions") or {}).values()
+        for name in ("approver_team", "route_to_team")
+    } | {spec.get("route_to_team") for spec in (doc.get("triggers") or {}).values()}
+    missing = sorted(k for k in named if k and k not in known)
+    return [(t.key, t.name) for t in teams] + [(k, f"{k} (not a team)") for k in missing]
 
 
 class PolicyImportView(PolicyScopedPage):

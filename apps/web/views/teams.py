@@ -84,7 +84,11 @@ class TeamDetailView(OrganizationPageView):
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         team = self.get_team()
         if request.POST.get("action") == "delete":
-            services.team_delete(team=team, by=request.user)
+            try:
+                services.team_delete(team=team, by=request.user)
+            except ApplicationError as exc:
+                messages.error(request, exc.message)
+                return redirect("web:team-detail", org=self.organization.slug, team=team.key)
             messages.success(request, f"Team {team.name} deleted.")
             return redirect("web:team-list", org=self.organization.slug)
         form = TeamEditForm(request.POST, member_choices=self.member_choices())

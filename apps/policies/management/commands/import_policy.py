@@ -7,8 +7,9 @@ from django.core.management.base import BaseCommand, CommandError
 from apps.accounts.models import User
 from apps.audit.context import Origin, origin
 from apps.core.errors import ApplicationError
-from apps.organizations.constants import Role
+from apps.organizations.constants import Capability
 from apps.organizations.models import Membership
+from apps.organizations.selectors import capabilities_of
 from apps.policies import services
 from apps.policies.models import Policy
 
@@ -33,7 +34,7 @@ class Command(BaseCommand):
         org: str,
         policy: str,
         file: str,
-        username: str | None,
+        username: str,
         format: str | None,
         **options,
     ):
@@ -61,26 +62,26 @@ class Command(BaseCommand):
                     policy=target, by=author, text=text, fmt=fmt
                 )
         except ApplicationError as exc:
-            details = "\n".join(f"  {path}: {message}" for path, message in exc.fields.items())
+            details = "\n".join(
+                f"  {path.removeprefix('document.')}: {message}"
+                for path, message in exc.fields.items()
+            )
             raise CommandError(f"{exc.message}\n{details}") from exc
         self.stderr.write(
             f"Imported as draft version {version.number} of {org}/{policy} (author {author})."
         )
         self.stdout.write(str(version.number))
 
-    def _author(self, policy: Policy, username: str | None) -> User:
-        members = Membership.objects.filter(organization=policy.organization).select_related("user")
-        if username:
-            membership = members.filter(user__username=username).first()
-            if membership is None:
-                raise CommandError(f"{username} is not a member of {policy.organization.slug}.")
-            if not ({Role.AUTHOR, Role.OWNER} & set(membership.roles)):
-                raise CommandError(f"{username} may not author policies.")
-            return membership.user
-        for membership in members:
-            if Role.AUTHOR in membership.roles:
-                return membership.user
-        for membership in members:
-            if Role.OWNER in membership.roles:
-                return membership.user
-        raise CommandError("The organization has no author or owner to import as; use --as.")
+    def _author(self, policy: Policy, username: str) -> User:
+        """The person the draft is written as: named, because they will be its author in
+        the audit trail and may not approve it."""
+        user = User.objects.filter(username=username, is_active=True).first()
+        if (
+            user is None
+            or not Membership.objects.filter(organization=policy.organization, user=user).exists()
+        ):
+            raise CommandError(f"{username} is not a member of {policy.organization.slug}.")
+        capabilities = capabilities_of(user=user, organization=policy.organization)
+        if Capability.AUTHOR_POLICIES.value not in capabilities:
+            raise CommandError(f"{username} may not author policies in {policy.organization.slug}.")
+        return user
