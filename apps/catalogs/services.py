@@ -75,7 +75,8 @@ def _clean(kind: str, values: dict[str, Any], *, creating: bool) -> dict[str, An
     if kind == CatalogKind.TEMPLATES:
         for name in TEMPLATE_BODY_FIELDS:
             if name in values:
-                clean[name] = str(values[name] or "")
+                # Browsers send \r\n; the same words must not become a new version.
+                clean[name] = str(values[name] or "").replace("\r\n", "\n").replace("\r", "\n")
         if creating and not clean.get("body", "").strip():
             errors["body"] = "A template needs a body."
     if errors:

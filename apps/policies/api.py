@@ -233,7 +233,15 @@ class VersionDiffView(PolicyScoped):
         version = self.get_version()
         against_param = request.query_params.get("against")
         if against_param is None:
+            # Against the active version; the active version itself against its source.
             against = self.get_queryset().filter(policy=version.policy, state="active").first()
+            if against is not None and against.pk == version.pk:
+                against = version.based_on or (
+                    self.get_queryset()
+                    .filter(policy=version.policy, number__lt=version.number)
+                    .order_by("-number")
+                    .first()
+                )
         else:
             if not against_param.isdigit():
                 raise exceptions.ValidationError({"against": "Must be a version number."})

@@ -177,6 +177,9 @@ def _schema_problem(error: Any) -> tuple[str, str]:
     return _path(path), message
 
 
+TEAM = "a team"
+
+
 def _dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
@@ -192,7 +195,8 @@ def _check_catalogs(doc: dict[str, Any], keys: Any) -> Problems:
 
     def need(value: Any, pool: frozenset[str], path: str, what: str) -> None:
         if isinstance(value, str) and value not in pool:
-            problems[path] = f"{value!r} is not {what} in this organization's catalog"
+            where = "of this organization" if what == TEAM else "in this organization's catalog"
+            problems[path] = f"{value!r} is not {what} {where}"
 
     for action, spec in _dict(doc.get("actions")).items():
         base = f"actions.{action}"
@@ -203,7 +207,7 @@ def _check_catalogs(doc: dict[str, Any], keys: Any) -> Problems:
         for i, category in enumerate(_list(spec.get("data"))):
             need(category, keys.data_categories, f"{base}.data.{i}", "a data category")
         for team_key in ("approver_team", "route_to_team"):
-            need(spec.get(team_key), keys.teams, f"{base}.{team_key}", "a team")
+            need(spec.get(team_key), keys.teams, f"{base}.{team_key}", TEAM)
         if spec.get("mode") == "escalate" and "route_to_team" not in spec:
             problems[f"{base}.route_to_team"] = "is required when mode is escalate"
     for signal, spec in _dict(doc.get("triggers")).items():
@@ -212,12 +216,12 @@ def _check_catalogs(doc: dict[str, Any], keys: Any) -> Problems:
             _dict(spec).get("route_to_team"),
             keys.teams,
             f"triggers.{signal}.route_to_team",
-            "a team",
+            TEAM,
         )
     for i, category in enumerate(_list(_dict(doc.get("data")).get("never"))):
         need(category, keys.data_categories, f"data.never.{i}", "a data category")
     for team in _dict(doc.get("decision_rights")):
-        need(team, keys.teams, f"decision_rights.{team}", "a team")
+        need(team, keys.teams, f"decision_rights.{team}", TEAM)
     return problems
 
 

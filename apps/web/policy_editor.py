@@ -46,6 +46,17 @@ class ActionRow:
         return any(k in self.spec for k in ("channels", "templates", "data", "fields", "limits"))
 
     @property
+    def conditions_text(self) -> str:
+        parts = []
+        for name in ("templates", "channels", "data", "fields"):
+            if name in self.spec:
+                values = self.spec[name]
+                parts.append(f"{name} {', '.join(values)}" if values else f"no {name}")
+        if self.spec.get("limits"):
+            parts.append(self.limits_text)
+        return " · ".join(parts)
+
+    @property
     def limits_text(self) -> str:
         return ", ".join(f"{k}={v}" for k, v in (self.spec.get("limits") or {}).items())
 
@@ -149,9 +160,16 @@ def document_from_form(
     triggers: dict[str, Any] = {}
     for key in signal_keys:
         prefix = f"trigger-{key}-"
+        team = data.get(prefix + "route_to_team", "")
         if not data.get(prefix + "on"):
+            if team or data.get(prefix + "respond_within_minutes", "").strip():
+                problems[f"triggers.{key}.route_to_team"] = (
+                    "tick On to escalate on this signal, or clear its team and time"
+                )
             continue
-        spec = {"route_to_team": data.get(prefix + "route_to_team", "")}
+        if not team:
+            problems[f"triggers.{key}.route_to_team"] = "choose the team that takes over"
+        spec = {"route_to_team": team}
         minutes = _number(
             data.get(prefix + "respond_within_minutes", ""),
             f"triggers.{key}.respond_within_minutes",

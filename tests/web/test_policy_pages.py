@@ -273,3 +273,45 @@ def test_template_edit_makes_a_version(world, client):
     assert (
         client.post(url, {"label": "Status update", "subject": "S", "body": ""}).status_code == 400
     )
+
+
+def test_saving_a_template_unchanged_keeps_its_version(world, client):
+    client.force_login(world.people["author"])
+    url = f"/o/{world.org.slug}/catalog/templates/status-update/"
+    form = rendered_form(client, url)
+    form["body"] = form["body"].replace("\n", "\r\n")  # as browsers send it
+    assert client.post(url, form).status_code == 302
+    assert "version 1" in client.get(url).content.decode()
+
+
+@pytest.mark.parametrize(
+    ("fields", "message"),
+    [
+        ({"trigger-buying_intent-route_to_team": "deal-desk"}, "tick On"),
+        ({"trigger-buying_intent-on": "1"}, "choose the team"),
+    ],
+)
+def test_half_set_triggers_are_errors_not_silently_dropped(world, client, fields, message):
+    client.force_login(world.people["author"])
+    draft = PolicyVersion.objects.get(policy__key="pipeline", number=1)
+    response = editor_post(client, world, 1, {**form_of(draft), **fields})
+    assert response.status_code == 400
+    assert message in response.content.decode()
+
+
+def test_history_compares_each_version_with_its_source(world, client):
+    from apps.policies.services import policy_version_create
+
+    policy = PolicyVersion.objects.get(policy__key="pipeline", number=1).policy
+    from tests.conftest import SIMPLE_DOCUMENT
+
+    policy_version_create(
+        policy=policy,
+        by=world.people["author"],
+        document=dict(SIMPLE_DOCUMENT, name="Renamed"),
+        based_on=PolicyVersion.objects.get(policy=policy, number=1),
+    )
+    client.force_login(world.people["author"])
+    html = client.get(f"/o/{world.org.slug}/policies/pipeline/").content.decode()
+    assert "Changes from version 1" in html
+    assert "name: “Pipeline” → “Renamed”" in html

@@ -112,8 +112,12 @@ class PolicyDetailView(PolicyScopedPage):
         context = super().get_context_data(**kwargs)
         policy = self.get_policy()
         versions = list(policy_versions(policy=policy))
+        by_number = {v.number: v for v in versions}
         for newer, older in zip(versions, [*versions[1:], None], strict=False):
-            newer.changes = policy_version_diff(version=newer, against=older)
+            # What each version changed from the version it was written from.
+            source = by_number.get(newer.based_on.number) if newer.based_on else older
+            newer.compared_with = source
+            newer.changes = policy_version_diff(version=newer, against=source)
         context.update(
             policy=policy, versions=versions, active=policy_active_version(policy=policy)
         )
@@ -173,6 +177,7 @@ class PolicyVersionView(PolicyScopedPage):
                 if c.section == "actions"
             },
             other_versions=policy.versions.exclude(pk=version.pk).order_by("-number"),
+            moved_on=_moved_on(version, policy_active_version(policy=policy)),
             wrote_it=self.request.user.pk in contributors
             or version.author_id == self.request.user.pk,
             modes=dict(Mode.choices),
@@ -371,6 +376,14 @@ class PolicyEditView(PolicyScopedPage):
             **catalogs,
         )
         return context
+
+
+def _moved_on(version: PolicyVersion, active: PolicyVersion | None) -> PolicyVersion | None:
+    """The active version, when it is newer than the one this version was written from."""
+    if version.state not in (VersionState.IN_REVIEW, VersionState.APPROVED) or active is None:
+        return None
+    source = version.based_on.number if version.based_on else 0
+    return active if active.number > source and active.number != version.number else None
 
 
 def _never_options(doc: dict[str, Any], categories: list) -> list:
