@@ -8,14 +8,19 @@ from django.utils.csp import CSP
 from django.views.decorators.csp import csp_override
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from apps.checks import urls as checks_urls
 from apps.core.health import healthz
 from apps.web.views import members
+
+agent_api_v1 = checks_urls.agent_urlpatterns
 
 api_v1 = [
     path("", include("apps.accounts.urls")),
     path("", include("apps.organizations.urls")),
     path("", include("apps.catalogs.urls")),
     path("", include("apps.policies.urls")),
+    path("", include("apps.agents.urls")),
+    path("", include("apps.checks.urls")),
 ]
 
 urlpatterns = [
@@ -27,6 +32,7 @@ urlpatterns = [
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("invitations/<str:token>/", members.invitation, name="invitation"),
+    path("api/v1/", include((agent_api_v1, "agent-api"))),
     path("api/v1/", include((api_v1, "api"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     # Swagger UI sets inline styles; only this page allows them.

@@ -7,6 +7,7 @@ from rest_framework.test import APIClient
 
 from apps.accounts.models import User
 from apps.accounts.services import personal_token_create
+from apps.agents import services as agent_services
 from apps.catalogs import services as catalog_services
 from apps.catalogs.constants import CatalogKind
 from apps.organizations.constants import Role
@@ -52,12 +53,30 @@ def world(db) -> World:
     foreign_invitation = invitation_create(
         organization=other, by=stranger, email="elsewhere@example.com", roles=["member"]
     )
+    agent = agent_services.agent_create(
+        organization=org,
+        by=owner,
+        key="copilot",
+        name="Copilot",
+        team="deal-desk",
+        policy="pipeline",
+    )
+    agent_key = agent_services.agent_key_create(agent=agent, by=owner)
+    other_agent = agent_services.agent_create(
+        organization=other, by=stranger, key="their-agent", name="Theirs"
+    )
+    other_key = agent_services.agent_key_create(agent=other_agent, by=stranger)
+    decision = record_decision(agent_key.key, {"action": "send_follow_up"})
+    other_decision = record_decision(other_key.key, {"action": "send_follow_up"})
     names = {
         "member": "member",
         "team": "deal-desk",
         "spare_team": "spare",
         "policy": "pipeline",
         "invitation": str(invitation.pk),
+        "agent": "copilot",
+        "agent_key": agent_key.key.prefix,
+        "decision": decision.decision_id,
         "actions": "send_follow_up",
         "signals": "buying_intent",
         "data_categories": "contact_details",
@@ -69,6 +88,9 @@ def world(db) -> World:
         "spare_team": "other-team",
         "policy": "other-policy",
         "invitation": str(foreign_invitation.pk),
+        "agent": "their-agent",
+        "agent_key": other_key.key.prefix,
+        "decision": other_decision.decision_id,
         "actions": "other_only",
         "signals": "other_only",
         "data_categories": "other_only",
@@ -114,6 +136,28 @@ def make_policy_history(org: Organization, *, author: User, reviewer: User):
     policy_services.policy_version_submit(version=v3, by=author)
     policy_services.policy_version_approve(version=v3, by=reviewer)
     return policy
+
+
+def record_decision(key, body):
+    """A decision row as the check API writes it (deny: no active policy)."""
+    from django.utils import timezone
+
+    from apps.checks.services import decision_row, decisions_record
+    from apps.engine.evaluate import decide
+    from apps.engine.types import AgentFacts, CheckRequest
+
+    outcome = decide(None, AgentFacts(), CheckRequest(body["action"]))
+    row = decision_row(
+        key=key,
+        body=body,
+        outcome=outcome,
+        policy=None,
+        version_id=None,
+        request_id="",
+        evaluated_at=timezone.now(),
+        evaluation_us=1,
+    )
+    return decisions_record(rows=[row])[0]
 
 
 def make_foreign_objects(org: Organization, *, owner: User) -> None:

@@ -14,6 +14,9 @@ class Organization(models.Model):
     slug = models.SlugField(max_length=50, unique=True)
     name = models.CharField(max_length=200)
     created_at = models.DateTimeField(auto_now_add=True)
+    # The kill switch: while set, every would-be allow becomes require_approval.
+    autonomy_paused_at = models.DateTimeField(null=True, blank=True)
+    autonomy_paused_reason = models.CharField(max_length=500, blank=True)
 
     class Meta:
         ordering = ["name"]

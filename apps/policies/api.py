@@ -260,6 +260,22 @@ class VersionDiffView(PolicyScoped):
         )
 
 
+class VersionSimulateView(PolicyScoped):
+    """The decision this version would give to a check: exactly what an agent would get,
+    and nothing recorded."""
+
+    permission_map = {"POST": Capability.VIEW}
+
+    @extend_schema(request=OpenApiTypes.OBJECT, responses={200: OpenApiTypes.OBJECT})
+    def post(self, request: Request, org: str, policy: str, number: int) -> Response:
+        from apps.checks.simulation import simulate
+
+        version = self.get_version()
+        return Response(
+            simulate(version=version, organization=self.organization, body=request.data)
+        )
+
+
 class VersionExportView(PolicyScoped):
     permission_map = {"GET": Capability.VIEW}
 

@@ -30,4 +30,5 @@ urlpatterns = [
     path(V + "publish/", api.VersionPublishView.as_view(), name="version-publish"),
     path(V + "diff/", api.VersionDiffView.as_view(), name="version-diff"),
     path(V + "export/", api.VersionExportView.as_view(), name="version-export"),
+    path(V + "simulate/", api.VersionSimulateView.as_view(), name="version-simulate"),
 ]

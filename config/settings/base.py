@@ -38,6 +38,8 @@ INSTALLED_APPS = [
     "apps.audit",
     "apps.catalogs",
     "apps.policies",
+    "apps.agents",
+    "apps.checks",
     "apps.web",
 ]
 
@@ -158,6 +160,9 @@ MAILERS = {
     else {"BACKEND": "django.core.mail.backends.console.EmailBackend"}
 }
 DEFAULT_FROM_EMAIL = env("DJANGO_DEFAULT_FROM_EMAIL", default="Mandate <mandate@localhost>")
+# The agent API: checks per second per key (0: unlimited), and context keys never logged.
+MANDATE_CHECK_RATE_PER_SECOND = env.int("MANDATE_CHECK_RATE_PER_SECOND", default=50)
+MANDATE_MASKED_CONTEXT_KEYS = env.list("MANDATE_MASKED_CONTEXT_KEYS", default=[])
 # seed_demo creates accounts with a published password: allowed locally, never by default.
 MANDATE_ALLOW_DEMO_DATA = env.bool("MANDATE_ALLOW_DEMO_DATA", default=False)
 SITE_URL = env("MANDATE_SITE_URL", default="http://127.0.0.1:8000")

@@ -5,6 +5,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from apps.accounts.models import User
+from apps.agents.models import Agent
+from apps.agents.services import agent_create
 from apps.audit.context import Origin, origin
 from apps.organizations import services
 from apps.organizations.constants import Role
@@ -64,6 +66,23 @@ ORGANIZATIONS = [
 ]
 
 
+AGENTS = [
+    (
+        "follow-up-copilot",
+        "Follow-up copilot",
+        "sales-leadership",
+        "Drafts and sends follow-ups after calls and proposals.",
+    ),
+    (
+        "proposal-drafter",
+        "Proposal drafter",
+        "deal-desk",
+        "Assembles proposals from approved templates.",
+    ),
+    ("crm-scribe", "CRM scribe", "sales-leadership", "Logs call notes and keeps deals current."),
+]
+
+
 class Command(BaseCommand):
     help = "Create the demo organizations Acme Consulting (acme) and Globex (globex). Idempotent."
 
@@ -85,11 +104,19 @@ class Command(BaseCommand):
             users = {username: self._user(username) for username in PEOPLE}
             for spec in ORGANIZATIONS:
                 self._organization(spec, users)
-            demo_policy_history(
-                organization=Organization.objects.get(slug="acme"),
-                author=users["adam"],
-                reviewer=users["rita"],
-            )
+            acme = Organization.objects.get(slug="acme")
+            demo_policy_history(organization=acme, author=users["adam"], reviewer=users["rita"])
+            for key, name, team, description in AGENTS:
+                if not Agent.objects.filter(organization=acme, key=key).exists():
+                    agent_create(
+                        organization=acme,
+                        by=users["olivia"],
+                        key=key,
+                        name=name,
+                        team=team,
+                        policy="sales-pipeline",
+                        description=description,
+                    )
         self.stdout.write(self.style.SUCCESS("Demo organizations ready: acme, globex."))
 
     def _user(self, username: str) -> User:

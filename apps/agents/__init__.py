@@ -1,0 +1,1 @@
+"""Agents, their API keys and key authentication, suspension and the organization's kill switch."""

@@ -1,0 +1,255 @@
+"""POST /api/v1/check and /api/v1/check/batch: the agent API's hot path. Plain Django views
+(no serializer, no content negotiation): authenticate the key, read the body, decide with
+the engine, record, answer. Errors take the one JSON shape."""
+
+import json
+import logging
+import time
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import DatabaseError
+from django.http import HttpRequest, JsonResponse
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from apps.agents.constants import KEY_LAST_USED_RESOLUTION_SECONDS, AgentStatus
+from apps.agents.models import AgentKey
+from apps.agents.services import agent_key_hash
+from apps.checks import throttle
+from apps.checks.constants import MAX_BATCH, MAX_BATCH_BODY_BYTES, MAX_BODY_BYTES, MAX_JSON_DEPTH
+from apps.checks.parsing import CheckInputError, parse_check
+from apps.checks.policy_cache import compiled_version
+from apps.checks.selectors import agent_key_for_check
+from apps.checks.services import decision_row, decisions_record
+from apps.core.constants import AGENT_KEY_PREFIX
+from apps.engine.evaluate import context_type_problems, decide
+from apps.engine.types import AgentFacts, CompiledPolicy
+
+logger = logging.getLogger(__name__)
+
+
+class CheckError(Exception):
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        fields: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message = status, code, message
+        self.fields = fields or {}
+        self.headers = headers or {}
+
+
+def _error(exc: CheckError) -> JsonResponse:
+    response = JsonResponse(
+        {"error": {"code": exc.code, "message": exc.message, "fields": exc.fields}},
+        status=exc.status,
+    )
+    for name, value in exc.headers.items():
+        response[name] = value
+    return response
+
+
+def _authenticate(request: HttpRequest) -> AgentKey:
+    header = request.META.get("HTTP_AUTHORIZATION", "")
+    scheme, _, raw = header.partition(" ")
+    raw = raw.strip()
+    if scheme.lower() != "bearer" or not raw.startswith(AGENT_KEY_PREFIX):
+        raise CheckError(
+            401,
+            "unauthenticated",
+            "Send an agent key: Authorization: Bearer mnd_agent_…",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    key = agent_key_for_check(key_hash=agent_key_hash(raw))
+    if key is None or not key.is_active:
+        raise CheckError(
+            401,
+            "unauthenticated",
+            "Unknown, revoked or expired agent key.",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    now = timezone.now()
+    if key.last_used_at is None or now - key.last_used_at > timedelta(
+        seconds=KEY_LAST_USED_RESOLUTION_SECONDS
+    ):
+        AgentKey.objects.filter(pk=key.pk).update(last_used_at=now)
+    if not throttle.allow(key.prefix, settings.MANDATE_CHECK_RATE_PER_SECOND):
+        raise CheckError(
+            429,
+            "rate_limited",
+            "Too many checks for this key; retry shortly.",
+            headers={"Retry-After": "1"},
+        )
+    return key
+
+
+def _depth_exceeds(value: Any, limit: int) -> bool:
+    stack = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > limit:
+            return True
+        if isinstance(node, dict):
+            stack.extend((child, depth + 1) for child in node.values())
+        elif isinstance(node, list):
+            stack.extend((child, depth + 1) for child in node)
+    return False
+
+
+def _body(request: HttpRequest, limit: int) -> Any:
+    length = request.META.get("CONTENT_LENGTH") or "0"
+    if length.isdigit() and int(length) > limit:
+        raise CheckError(413, "too_large", f"The body is larger than {limit // 1024} KiB.")
+    raw = request.read(limit + 1)
+    if len(raw) > limit:
+        raise CheckError(413, "too_large", f"The body is larger than {limit // 1024} KiB.")
+    try:
+        body = json.loads(raw, parse_constant=_no_constants)
+    except (ValueError, RecursionError) as exc:
+        raise CheckError(400, "malformed_json", f"The body is not valid JSON: {exc}") from exc
+    if _depth_exceeds(body, MAX_JSON_DEPTH):
+        raise CheckError(
+            400, "too_deep", f"The body is nested more than {MAX_JSON_DEPTH} levels deep."
+        )
+    return body
+
+
+def _no_constants(name: str) -> Any:
+    raise ValueError(f"{name} is not a number")
+
+
+def _policy(key: AgentKey) -> CompiledPolicy | None:
+    if key.active_version_id is None:  # type: ignore[attr-defined]
+        return None
+    return compiled_version(key.active_version_id)  # type: ignore[attr-defined]
+
+
+def _evaluate(key: AgentKey, policy: CompiledPolicy | None, body: dict[str, Any], prefix: str = ""):
+    request, request_id = parse_check(body, prefix)
+    problems = context_type_problems(policy, request)
+    if problems:
+        raise CheckInputError({prefix + path: message for path, message in problems.items()})
+    facts = AgentFacts(
+        suspended=key.agent.status == AgentStatus.SUSPENDED,
+        autonomy_paused=key.organization.autonomy_paused_at is not None,
+    )
+    started = time.perf_counter_ns()
+    outcome = decide(policy, facts, request)
+    elapsed_us = (time.perf_counter_ns() - started) // 1000
+    if outcome.error:
+        logger.error(
+            "Policy evaluation failed closed for agent %s: %s", key.agent.key, outcome.error
+        )
+    return outcome, request_id, elapsed_us
+
+
+def _answer(row, outcome, policy: CompiledPolicy | None, key: AgentKey) -> dict[str, Any]:
+    return {
+        "decision_id": row.decision_id,
+        "decision": outcome.decision,
+        "reasons": [{"code": r.code, "message": r.message} for r in outcome.reasons],
+        "obligations": dict(outcome.obligations),
+        "policy": {"id": policy.policy_id, "name": policy.name, "version": policy.version}
+        if policy
+        else None,
+        "agent": {"id": key.agent.key, "name": key.agent.name},
+        "request_id": row.request_id or None,
+        "evaluated_at": row.evaluated_at.isoformat().replace("+00:00", "Z"),
+    }
+
+
+def _decide_all(key: AgentKey, bodies: list[Any], batch: bool) -> list[dict[str, Any]]:
+    try:
+        policy = _policy(key)
+    except Exception:
+        logger.exception("Policy of agent %s could not be loaded", key.agent.key)
+        policy = None
+        unavailable = True
+    else:
+        unavailable = False
+    rows, outcomes = [], []
+    for index, body in enumerate(bodies):
+        prefix = f"checks.{index}." if batch else ""
+        try:
+            outcome, request_id, elapsed_us = _evaluate(key, policy, body, prefix)
+        except CheckInputError as exc:
+            raise CheckError(400, "invalid", "The check request is not valid.", exc.fields) from exc
+        if unavailable:
+            from apps.engine.types import DENY, Decision, Reason
+
+            outcome = Decision(
+                DENY,
+                (
+                    Reason(
+                        "policy.unavailable",
+                        "The policy could not be loaded; the action is denied.",
+                    ),
+                ),
+                {},
+                "load failed",
+            )
+        rows.append(
+            decision_row(
+                key=key,
+                body=body,
+                outcome=outcome,
+                policy=policy,
+                version_id=key.active_version_id,  # type: ignore[attr-defined]
+                request_id=request_id,
+                evaluated_at=timezone.now(),
+                evaluation_us=elapsed_us,
+            )
+        )
+        outcomes.append(outcome)
+    try:
+        decisions_record(rows=rows)
+    except DatabaseError as exc:
+        logger.exception("Decisions could not be recorded; none is given")
+        raise CheckError(
+            503, "unavailable", "The decision could not be recorded; treat it as deny and retry."
+        ) from exc
+    return [_answer(row, outcome, policy, key) for row, outcome in zip(rows, outcomes, strict=True)]
+
+
+@csrf_exempt
+@require_POST
+def check(request: HttpRequest) -> JsonResponse:
+    try:
+        key = _authenticate(request)
+        body = _body(request, MAX_BODY_BYTES)
+        return JsonResponse(_decide_all(key, [body], batch=False)[0])
+    except CheckError as exc:
+        return _error(exc)
+
+
+@csrf_exempt
+@require_POST
+def check_batch(request: HttpRequest) -> JsonResponse:
+    try:
+        key = _authenticate(request)
+        body = _body(request, MAX_BATCH_BODY_BYTES)
+        checks = body.get("checks") if isinstance(body, dict) else None
+        if not isinstance(checks, list) or not checks or len(checks) > MAX_BATCH:
+            raise CheckError(
+                400,
+                "invalid",
+                "The body is not valid.",
+                {"checks": f"must be a list of 1 to {MAX_BATCH} check requests"},
+            )
+        if set(body) - {"checks"}:
+            raise CheckError(
+                400,
+                "invalid",
+                "The body is not valid.",
+                dict.fromkeys(set(body) - {"checks"}, "is not a field of a batch"),
+            )
+        return JsonResponse({"results": _decide_all(key, checks, batch=True)})
+    except CheckError as exc:
+        return _error(exc)

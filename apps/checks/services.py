@@ -1,0 +1,66 @@
+"""Recording decisions: each is written before its answer leaves; a decision that cannot be
+written is not given."""
+
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+
+from apps.agents.models import AgentKey
+from apps.checks.constants import DEFAULT_MASKED_CONTEXT_KEYS
+from apps.checks.ids import new_decision_id
+from apps.checks.masking import mask_request
+from apps.checks.models import Decision
+from apps.engine.types import CompiledPolicy
+from apps.engine.types import Decision as Outcome
+
+
+def _sensitive_keys() -> frozenset[str]:
+    extra = getattr(settings, "MANDATE_MASKED_CONTEXT_KEYS", ())
+    return frozenset(k.lower() for k in (*DEFAULT_MASKED_CONTEXT_KEYS, *extra))
+
+
+def decision_row(
+    *,
+    key: AgentKey,
+    body: dict[str, Any],
+    outcome: Outcome,
+    policy: CompiledPolicy | None,
+    version_id: int | None,
+    request_id: str,
+    evaluated_at: datetime,
+    evaluation_us: int,
+) -> Decision:
+    masked, masked_paths = mask_request(body, _sensitive_keys())
+    codes = [r.code for r in outcome.reasons]
+    return Decision(
+        decision_id=new_decision_id(),
+        organization_id=key.organization_id,
+        agent_id=key.agent_id,
+        key_prefix=key.prefix,
+        policy_id=key.agent.policy_id if policy is not None else None,
+        policy_version_id=version_id if policy is not None else None,
+        action=str(body.get("action", ""))[:200],
+        decision=outcome.decision,
+        primary_reason=codes[0] if codes else "",
+        reason_codes=codes,
+        reasons=[{"code": r.code, "message": r.message} for r in outcome.reasons],
+        obligations=dict(outcome.obligations),
+        request=masked,
+        masked_paths=masked_paths,
+        request_id=request_id,
+        evaluated_at=evaluated_at,
+        evaluation_us=evaluation_us,
+        error=outcome.error or "",
+    )
+
+
+def decisions_record(*, rows: list[Decision]) -> list[Decision]:
+    """One INSERT (one statement for a batch), committed before any answer is sent."""
+    with transaction.atomic():
+        if len(rows) == 1:
+            rows[0].save(force_insert=True)
+        else:
+            Decision.objects.bulk_create(rows)
+    return rows
