@@ -511,13 +511,6 @@ def team_delete(*, team: Team, by: User) -> None:
     from apps.policies.selectors import policy_versions_naming_team
 
     team = Team.objects.select_for_update().get(pk=team.pk)
-    agents = list(team.agents.values_list("key", flat=True)[:5])
-    if agents:
-        raise Conflict(
-            f"Agents belong to {team.key}: {', '.join(agents)}. Move them to another team first.",
-            code="team_in_use",
-            fields={"agents": ", ".join(agents)},
-        )
     naming = policy_versions_naming_team(organization=team.organization, team_key=team.key)
     if naming:
         named = ", ".join(f"{v.policy.name} v{v.number}" for v in naming[:5])
@@ -525,6 +518,13 @@ def team_delete(*, team: Team, by: User) -> None:
             f"Policies route work to {team.key}: {named}. Change them first.",
             code="team_in_use",
             fields={"versions": named},
+        )
+    agents = list(team.agents.values_list("key", flat=True)[:5])
+    if agents:
+        raise Conflict(
+            f"Agents belong to {team.key}: {', '.join(agents)}. Move them to another team first.",
+            code="team_in_use",
+            fields={"agents": ", ".join(agents)},
         )
     members = list(team.team_memberships.values_list("user__username", flat=True))
     audit_record(

@@ -77,5 +77,10 @@ def test_management_api_creates_keys_once_and_never_lists_them(world, api_as):
 def test_an_agents_team_cannot_be_deleted(world):
     from apps.organizations.services import team_delete
 
+    from apps.organizations.models import Team
+
+    spare = Team.objects.get(organization=world.org, key="spare")
+    agent = Agent.objects.get(organization=world.org, key="copilot")
+    services.agent_update(agent=agent, by=world.people["owner"], team="spare")
     with pytest.raises(Conflict, match="Agents belong"):
-        team_delete(team=world.team, by=world.people["owner"])
+        team_delete(team=spare, by=world.people["owner"])
