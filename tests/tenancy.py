@@ -141,6 +141,14 @@ PAGES: list[Endpoint] = [
         "POST", "teams/{team}/", Capability.MANAGE_TEAMS, {"name": "Renamed", "members": []}, 302
     ),
     Endpoint("GET", "activity/", Capability.VIEW_AUDIT),
+    Endpoint("GET", "agents/", Capability.VIEW),
+    Endpoint(
+        "POST", "agents/", Capability.MANAGE_AGENTS, {"key": "new-agent", "name": "New agent"}, 302
+    ),
+    Endpoint("GET", "agents/{agent}/", Capability.VIEW),
+    Endpoint("POST", "agents/{agent}/", Capability.MANAGE_AGENTS, {"action": "suspend"}, 302),
+    Endpoint("POST", "autonomy/", Capability.CONTROL_AUTONOMY, {"paused": "1", "reason": "x"}, 302),
+    Endpoint("GET", "decisions/", Capability.VIEW_DECISIONS),
     Endpoint("GET", "catalog/", Capability.VIEW),
     Endpoint(
         "POST",

@@ -2,7 +2,17 @@
 
 from django.urls import path
 
-from apps.web.views import account, activity, catalogs, members, organizations, policies, teams
+from apps.web.views import (
+    account,
+    activity,
+    agents,
+    catalogs,
+    decisions,
+    members,
+    organizations,
+    policies,
+    teams,
+)
 
 app_name = "web"
 
@@ -21,6 +31,12 @@ urlpatterns = [
     path("o/<slug:org>/teams/", teams.TeamListView.as_view(), name="team-list"),
     path("o/<slug:org>/teams/<slug:team>/", teams.TeamDetailView.as_view(), name="team-detail"),
     path("o/<slug:org>/activity/", activity.ActivityView.as_view(), name="activity"),
+    path("o/<slug:org>/agents/", agents.AgentListView.as_view(), name="agent-list"),
+    path(
+        "o/<slug:org>/agents/<slug:agent>/", agents.AgentDetailView.as_view(), name="agent-detail"
+    ),
+    path("o/<slug:org>/autonomy/", agents.AutonomyView.as_view(), name="autonomy"),
+    path("o/<slug:org>/decisions/", decisions.DecisionLogView.as_view(), name="decisions"),
     path("o/<slug:org>/catalog/", catalogs.CatalogView.as_view(), name="catalog"),
     path(
         "o/<slug:org>/catalog/templates/<slug:key>/",

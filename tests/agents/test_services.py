@@ -75,9 +75,8 @@ def test_management_api_creates_keys_once_and_never_lists_them(world, api_as):
 
 
 def test_an_agents_team_cannot_be_deleted(world):
-    from apps.organizations.services import team_delete
-
     from apps.organizations.models import Team
+    from apps.organizations.services import team_delete
 
     spare = Team.objects.get(organization=world.org, key="spare")
     agent = Agent.objects.get(organization=world.org, key="copilot")
