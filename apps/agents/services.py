@@ -106,7 +106,11 @@ def agent_update(
     team: str | None = None,
     policy: str | None = None,
 ) -> Agent:
-    agent = Agent.objects.select_for_update().select_related("team", "policy").get(pk=agent.pk)
+    agent = (
+        Agent.objects.select_for_update(of=("self",))
+        .select_related("team", "policy")
+        .get(pk=agent.pk)
+    )
     before = _snapshot(agent)
     if name is not None:
         if not name.strip() or len(name) > 200:
