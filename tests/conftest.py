@@ -31,6 +31,20 @@ class World:
     foreign_names: dict[str, str] = field(default_factory=dict)  # the other org's
 
 
+@pytest.fixture(autouse=True)
+def _cold_check_caches():
+    """Every test starts with the check path's process caches empty, as a new process
+    would: database ids are reused between tests, never in a real deployment."""
+    from apps.checks.grants import grants_forget
+    from apps.checks.policy_cache import compiled_versions_forget
+
+    grants_forget()
+    compiled_versions_forget()
+    yield
+    grants_forget()
+    compiled_versions_forget()
+
+
 @pytest.fixture
 def world(db) -> World:
     owner = UserFactory(username="owner")
@@ -142,13 +156,14 @@ def record_decision(key, body):
     """A decision row as the check API writes it (deny: no active policy)."""
     from django.utils import timezone
 
+    from apps.checks.grants import grant_from_key
     from apps.checks.services import decision_row, decisions_record
     from apps.engine.evaluate import decide
     from apps.engine.types import AgentFacts, CheckRequest
 
     outcome = decide(None, AgentFacts(), CheckRequest(body["action"]))
     row = decision_row(
-        key=key,
+        grant=grant_from_key(key, active_version_id=None),
         body=body,
         outcome=outcome,
         policy=None,

@@ -15,6 +15,7 @@ from apps.agents.constants import KEY_RANDOM_BYTES, KEY_VISIBLE_CHARS, AgentStat
 from apps.agents.models import Agent, AgentKey
 from apps.audit.services import audit_record
 from apps.core.constants import AGENT_KEY_PREFIX
+from apps.core.epoch import check_state_changed
 from apps.core.errors import Conflict, NotFound, ValidationFailed
 from apps.organizations.models import Organization, Team
 from apps.policies.models import Policy
@@ -125,6 +126,7 @@ def agent_update(
     after = _snapshot(agent)
     if after != before:
         agent.save()
+        check_state_changed()
         changed = [k for k in after if after[k] != before[k]]
         audit_record(
             organization=agent.organization,
@@ -146,6 +148,7 @@ def _set_status(agent: Agent, by: User, status: str, verb: str) -> Agent:
     before = agent.status
     agent.status = status
     agent.save(update_fields=["status"])
+    check_state_changed()
     audit_record(
         organization=agent.organization,
         by=by,
@@ -215,6 +218,7 @@ def agent_key_revoke(*, agent: Agent, by: User, prefix: str) -> AgentKey:
         )
     key.revoked_at = timezone.now()
     key.save(update_fields=["revoked_at"])
+    check_state_changed()
     audit_record(
         organization=agent.organization,
         by=by,
@@ -246,6 +250,7 @@ def agent_key_rotate(
         )
     old.expires_at = min(old_valid_until, old.expires_at) if old.expires_at else old_valid_until
     old.save(update_fields=["expires_at"])
+    check_state_changed()
     issued = agent_key_create(agent=agent, by=by, expires_at=expires_at)
     audit_record(
         organization=agent.organization,
@@ -282,6 +287,7 @@ def organization_autonomy_set(
     organization.autonomy_paused_at = timezone.now() if paused else None
     organization.autonomy_paused_reason = reason if paused else ""
     organization.save(update_fields=["autonomy_paused_at", "autonomy_paused_reason"])
+    check_state_changed()
     audit_record(
         organization=organization,
         by=by,

@@ -5,7 +5,6 @@ the engine, record, answer. Errors take the one JSON shape."""
 import json
 import logging
 import time
-from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
@@ -15,20 +14,20 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from apps.agents.constants import KEY_LAST_USED_RESOLUTION_SECONDS, AgentStatus
-from apps.agents.models import AgentKey
+from apps.agents.constants import KEY_VISIBLE_CHARS
 from apps.agents.services import agent_key_hash
 from apps.checks import throttle
 from apps.checks.constants import MAX_BATCH, MAX_BATCH_BODY_BYTES, MAX_BODY_BYTES, MAX_JSON_DEPTH
+from apps.checks.grants import Grant, grant_for, grant_touch
 from apps.checks.parsing import CheckInputError, parse_check
 from apps.checks.policy_cache import compiled_version
-from apps.checks.selectors import agent_key_for_check
 from apps.checks.services import decision_row, decisions_record
 from apps.core.constants import AGENT_KEY_PREFIX
 from apps.engine.evaluate import context_type_problems, decide
 from apps.engine.types import AgentFacts, CompiledPolicy
 
 logger = logging.getLogger(__name__)
+KEY_PREFIX_LENGTH = len(AGENT_KEY_PREFIX) + KEY_VISIBLE_CHARS
 
 
 class CheckError(Exception):
@@ -56,7 +55,7 @@ def _error(exc: CheckError) -> JsonResponse:
     return response
 
 
-def _authenticate(request: HttpRequest) -> AgentKey:
+def _authenticate(request: HttpRequest) -> Grant:
     header = request.META.get("HTTP_AUTHORIZATION", "")
     scheme, _, raw = header.partition(" ")
     raw = raw.strip()
@@ -67,27 +66,24 @@ def _authenticate(request: HttpRequest) -> AgentKey:
             "Send an agent key: Authorization: Bearer mnd_agent_…",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    key = agent_key_for_check(key_hash=agent_key_hash(raw))
-    if key is None or not key.is_active:
+    passage = throttle.gate(raw[:KEY_PREFIX_LENGTH], settings.MANDATE_CHECK_RATE_PER_SECOND)
+    grant = grant_for(key_hash=agent_key_hash(raw), token=passage.epoch)
+    if grant is None or not grant.is_active(timezone.now()):
         raise CheckError(
             401,
             "unauthenticated",
             "Unknown, revoked or expired agent key.",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    now = timezone.now()
-    if key.last_used_at is None or now - key.last_used_at > timedelta(
-        seconds=KEY_LAST_USED_RESOLUTION_SECONDS
-    ):
-        AgentKey.objects.filter(pk=key.pk).update(last_used_at=now)
-    if not throttle.allow(key.prefix, settings.MANDATE_CHECK_RATE_PER_SECOND):
+    grant_touch(grant)
+    if not passage.allowed:
         raise CheckError(
             429,
             "rate_limited",
             "Too many checks for this key; retry shortly.",
             headers={"Retry-After": "1"},
         )
-    return key
+    return grant
 
 
 def _depth_exceeds(value: Any, limit: int) -> bool:
@@ -125,32 +121,29 @@ def _no_constants(name: str) -> Any:
     raise ValueError(f"{name} is not a number")
 
 
-def _policy(key: AgentKey) -> CompiledPolicy | None:
-    if key.active_version_id is None:  # type: ignore[attr-defined]
+def _policy(grant: Grant) -> CompiledPolicy | None:
+    if grant.active_version_id is None:
         return None
-    return compiled_version(key.active_version_id)  # type: ignore[attr-defined]
+    return compiled_version(grant.active_version_id, grant.active_version_hash)
 
 
-def _evaluate(key: AgentKey, policy: CompiledPolicy | None, body: dict[str, Any], prefix: str = ""):
+def _evaluate(grant: Grant, policy: CompiledPolicy | None, body: dict[str, Any], prefix: str = ""):
     request, request_id = parse_check(body, prefix)
     problems = context_type_problems(policy, request)
     if problems:
         raise CheckInputError({prefix + path: message for path, message in problems.items()})
-    facts = AgentFacts(
-        suspended=key.agent.status == AgentStatus.SUSPENDED,
-        autonomy_paused=key.organization.autonomy_paused_at is not None,
-    )
+    facts = AgentFacts(suspended=grant.suspended, autonomy_paused=grant.autonomy_paused)
     started = time.perf_counter_ns()
     outcome = decide(policy, facts, request)
     elapsed_us = (time.perf_counter_ns() - started) // 1000
     if outcome.error:
         logger.error(
-            "Policy evaluation failed closed for agent %s: %s", key.agent.key, outcome.error
+            "Policy evaluation failed closed for agent %s: %s", grant.agent_key, outcome.error
         )
     return outcome, request_id, elapsed_us
 
 
-def _answer(row, outcome, policy: CompiledPolicy | None, key: AgentKey) -> dict[str, Any]:
+def _answer(row, outcome, policy: CompiledPolicy | None, grant: Grant) -> dict[str, Any]:
     return {
         "decision_id": row.decision_id,
         "decision": outcome.decision,
@@ -159,17 +152,17 @@ def _answer(row, outcome, policy: CompiledPolicy | None, key: AgentKey) -> dict[
         "policy": {"id": policy.policy_id, "name": policy.name, "version": policy.version}
         if policy
         else None,
-        "agent": {"id": key.agent.key, "name": key.agent.name},
+        "agent": {"id": grant.agent_key, "name": grant.agent_name},
         "request_id": row.request_id or None,
         "evaluated_at": row.evaluated_at.isoformat().replace("+00:00", "Z"),
     }
 
 
-def _decide_all(key: AgentKey, bodies: list[Any], batch: bool) -> list[dict[str, Any]]:
+def _decide_all(grant: Grant, bodies: list[Any], batch: bool) -> list[dict[str, Any]]:
     try:
-        policy = _policy(key)
+        policy = _policy(grant)
     except Exception:
-        logger.exception("Policy of agent %s could not be loaded", key.agent.key)
+        logger.exception("Policy of agent %s could not be loaded", grant.agent_key)
         policy = None
         unavailable = True
     else:
@@ -178,7 +171,7 @@ def _decide_all(key: AgentKey, bodies: list[Any], batch: bool) -> list[dict[str,
     for index, body in enumerate(bodies):
         prefix = f"checks.{index}." if batch else ""
         try:
-            outcome, request_id, elapsed_us = _evaluate(key, policy, body, prefix)
+            outcome, request_id, elapsed_us = _evaluate(grant, policy, body, prefix)
         except CheckInputError as exc:
             raise CheckError(400, "invalid", "The check request is not valid.", exc.fields) from exc
         if unavailable:
@@ -197,11 +190,11 @@ def _decide_all(key: AgentKey, bodies: list[Any], batch: bool) -> list[dict[str,
             )
         rows.append(
             decision_row(
-                key=key,
+                grant=grant,
                 body=body,
                 outcome=outcome,
                 policy=policy,
-                version_id=key.active_version_id,  # type: ignore[attr-defined]
+                version_id=grant.active_version_id,
                 request_id=request_id,
                 evaluated_at=timezone.now(),
                 evaluation_us=elapsed_us,
@@ -215,16 +208,18 @@ def _decide_all(key: AgentKey, bodies: list[Any], batch: bool) -> list[dict[str,
         raise CheckError(
             503, "unavailable", "The decision could not be recorded; treat it as deny and retry."
         ) from exc
-    return [_answer(row, outcome, policy, key) for row, outcome in zip(rows, outcomes, strict=True)]
+    return [
+        _answer(row, outcome, policy, grant) for row, outcome in zip(rows, outcomes, strict=True)
+    ]
 
 
 @csrf_exempt
 @require_POST
 def check(request: HttpRequest) -> JsonResponse:
     try:
-        key = _authenticate(request)
+        grant = _authenticate(request)
         body = _body(request, MAX_BODY_BYTES)
-        return JsonResponse(_decide_all(key, [body], batch=False)[0])
+        return JsonResponse(_decide_all(grant, [body], batch=False)[0])
     except CheckError as exc:
         return _error(exc)
 
@@ -233,7 +228,7 @@ def check(request: HttpRequest) -> JsonResponse:
 @require_POST
 def check_batch(request: HttpRequest) -> JsonResponse:
     try:
-        key = _authenticate(request)
+        grant = _authenticate(request)
         body = _body(request, MAX_BATCH_BODY_BYTES)
         checks = body.get("checks") if isinstance(body, dict) else None
         if not isinstance(checks, list) or not checks or len(checks) > MAX_BATCH:
@@ -250,6 +245,6 @@ def check_batch(request: HttpRequest) -> JsonResponse:
                 "The body is not valid.",
                 dict.fromkeys(set(body) - {"checks"}, "is not a field of a batch"),
             )
-        return JsonResponse({"results": _decide_all(key, checks, batch=True)})
+        return JsonResponse({"results": _decide_all(grant, checks, batch=True)})
     except CheckError as exc:
         return _error(exc)

@@ -7,8 +7,8 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 
-from apps.agents.models import AgentKey
 from apps.checks.constants import DEFAULT_MASKED_CONTEXT_KEYS
+from apps.checks.grants import Grant
 from apps.checks.ids import new_decision_id
 from apps.checks.masking import mask_request
 from apps.checks.models import Decision
@@ -23,7 +23,7 @@ def _sensitive_keys() -> frozenset[str]:
 
 def decision_row(
     *,
-    key: AgentKey,
+    grant: Grant,
     body: dict[str, Any],
     outcome: Outcome,
     policy: CompiledPolicy | None,
@@ -36,10 +36,10 @@ def decision_row(
     codes = [r.code for r in outcome.reasons]
     return Decision(
         decision_id=new_decision_id(),
-        organization_id=key.organization_id,
-        agent_id=key.agent_id,
-        key_prefix=key.prefix,
-        policy_id=key.agent.policy_id if policy is not None else None,
+        organization_id=grant.organization_id,
+        agent_id=grant.agent_id,
+        key_prefix=grant.prefix,
+        policy_id=grant.policy_id if policy is not None else None,
         policy_version_id=version_id if policy is not None else None,
         action=str(body.get("action", ""))[:200],
         decision=outcome.decision,
@@ -57,10 +57,11 @@ def decision_row(
 
 
 def decisions_record(*, rows: list[Decision]) -> list[Decision]:
-    """One INSERT (one statement for a batch), committed before any answer is sent."""
-    with transaction.atomic():
-        if len(rows) == 1:
-            rows[0].save(force_insert=True)
-        else:
+    """One INSERT (one statement for a batch), committed before any answer is sent: in
+    autocommit a single row is one round trip, with no BEGIN/COMMIT around it."""
+    if len(rows) == 1:
+        rows[0].save(force_insert=True)
+    else:
+        with transaction.atomic():
             Decision.objects.bulk_create(rows)
     return rows

@@ -16,6 +16,7 @@ from django.utils import timezone
 from apps.accounts.models import User
 from apps.audit.services import audit_record
 from apps.catalogs.selectors import catalog_keys
+from apps.core.epoch import check_state_changed
 from apps.core.errors import Conflict, PermissionRefused, ValidationFailed
 from apps.policies import document as doc_module
 from apps.policies.constants import VersionState
@@ -349,6 +350,7 @@ def _activate(version: PolicyVersion, by: User | str) -> PolicyVersion:
         )
     version.state = VersionState.ACTIVE
     version.activated_at = now
+    check_state_changed()
     version.save(
         update_fields=["state", "activated_at", "publish_at", "published_by", "updated_at"]
     )

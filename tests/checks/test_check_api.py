@@ -1,69 +1,19 @@
 """POST /api/v1/check and /check/batch through HTTP with real keys: every decision, every
 reason kind, every error of the contract, and the decision log behind them."""
 
-import json
 from datetime import timedelta
+from unittest import mock
 
 import pytest
 from django.test import Client
 from django.utils import timezone
 
 from apps.agents import services as agent_services
-from apps.agents.models import Agent, AgentKey
+from apps.agents.models import AgentKey
 from apps.checks.models import Decision
 from apps.policies import services as policy_services
 from apps.policies.models import PolicyVersion
-
-FULL = {
-    "format": 1,
-    "name": "Pipeline",
-    "defaults": {"min_confidence": 0.8, "approval_expires_after_hours": 48},
-    "actions": {
-        "log_call_notes": {"mode": "autonomous", "fields": ["activity_log", "next_step"]},
-        "send_follow_up": {
-            "mode": "autonomous",
-            "channels": ["email"],
-            "templates": ["check-in-after-proposal"],
-            "data": ["contact_details", "deal_status"],
-        },
-        "draft_proposal": {"mode": "approval", "approver_team": "deal-desk"},
-        "offer_discount": {
-            "mode": "autonomous",
-            "limits": {"discount_pct": 5},
-            "approver_team": "deal-desk",
-        },
-        "quote_price": {"mode": "escalate", "route_to_team": "deal-desk"},
-        "negotiate_terms": {"mode": "forbidden"},
-    },
-    "triggers": {"pricing_question": {"route_to_team": "deal-desk", "respond_within_minutes": 30}},
-    "data": {"never": ["payment_card"]},
-}
-
-
-@pytest.fixture
-def agent_world(world):
-    """The world's policy published with FULL, an agent governed by it, and its key."""
-    author, reviewer = world.people["author"], world.people["reviewer"]
-    draft = PolicyVersion.objects.get(policy__key="pipeline", number=1)
-    policy_services.policy_version_edit(version=draft, by=author, document=FULL, submit=True)
-    policy_services.policy_version_approve(version=draft, by=reviewer)
-    policy_services.policy_version_publish(version=draft, by=reviewer)
-    agent = Agent.objects.get(organization=world.org, key="copilot")  # from the world
-    agent_services.agent_update(agent=agent, by=world.people["owner"], name="Follow-up copilot")
-    issued = agent_services.agent_key_create(agent=agent, by=world.people["owner"])
-    world.agent, world.raw_key = agent, issued.raw
-    return world
-
-
-def post(raw_key, body, path="/api/v1/check", raw=None):
-    client = Client()
-    return client.post(
-        path,
-        raw if raw is not None else json.dumps(body),
-        content_type="application/json",
-        HTTP_AUTHORIZATION=f"Bearer {raw_key}",
-    )
-
+from tests.checks.support import post
 
 CASES = [
     (
@@ -218,8 +168,10 @@ def test_rotation_keeps_the_old_key_until_its_time(agent_world):
     )
     assert post(agent_world.raw_key, {"action": "x"}).status_code == 200
     assert post(new.raw, {"action": "x"}).status_code == 200
-    AgentKey.objects.filter(prefix=prefix).update(expires_at=timezone.now() - timedelta(seconds=1))
-    assert post(agent_world.raw_key, {"action": "x"}).status_code == 401
+    later = timezone.now() + timedelta(hours=1, seconds=1)
+    with mock.patch("django.utils.timezone.now", return_value=later):
+        assert post(agent_world.raw_key, {"action": "x"}).status_code == 401
+        assert post(new.raw, {"action": "x"}).status_code == 200
 
 
 def test_a_key_of_another_organization_sees_only_its_own(agent_world):
