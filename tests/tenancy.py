@@ -178,6 +178,12 @@ PAGES: list[Endpoint] = [
         302,
     ),
     Endpoint("GET", "policies/{policy}/v/2/", Capability.VIEW),
+    Endpoint(
+        "POST",
+        "policies/{policy}/v/2/",
+        Capability.VIEW,
+        {"action": "send_follow_up", "confidence": "0.9"},
+    ),
     Endpoint("GET", "policies/{policy}/v/1/edit/", Capability.AUTHOR_POLICIES),
     Endpoint(
         "POST",

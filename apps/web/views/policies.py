@@ -1,12 +1,13 @@
-"""Policies: the list, each policy's history, a version (read, review, publish), the
+"""Policies: the list, each policy's history, a version (read, review, publish, simulate), the
 envelope editor and policy-as-code import."""
 
+import json
 from datetime import datetime
 from typing import Any
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -16,7 +17,8 @@ from apps.catalogs.selectors import (
     signals_list,
     templates_list,
 )
-from apps.core.errors import ApplicationError, Conflict
+from apps.checks.simulation import simulate
+from apps.core.errors import ApplicationError, Conflict, ValidationFailed
 from apps.organizations.constants import Capability
 from apps.organizations.models import Team
 from apps.policies import document as doc_module
@@ -30,6 +32,12 @@ from apps.policies.selectors import (
     policy_versions,
 )
 from apps.web.policy_editor import MODE_CHOICES, choice_options, document_from_form, editor_rows
+from apps.web.simulator import (
+    DECISION_MEANINGS,
+    SimulatorForm,
+    obligation_rows,
+    simulator_catalogs,
+)
 from apps.web.views.base import OrganizationPageView
 
 
@@ -144,16 +152,18 @@ class PolicyDetailView(PolicyScopedPage):
 
 
 class PolicyVersionView(PolicyScopedPage):
-    """One version: the envelope as a table, its review against the active version,
-    and the actions its state allows."""
+    """One version: the envelope as a table, its review against the active version, the
+    actions its state allows, and the simulator (POST), which records nothing."""
 
     template_name = "web/policies/version.html"
-    permission_map = {"GET": Capability.VIEW}
+    permission_map = {"GET": Capability.VIEW, "POST": Capability.VIEW}
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
         policy = self.get_policy()
         version = self.get_version(policy)
+        if "simulator" not in kwargs:
+            context["simulator"] = self.simulator_form(version)
         against_number = self.request.GET.get("against", "")
         if against_number.isdigit():
             against = policy.versions.filter(number=int(against_number)).first()
@@ -183,6 +193,46 @@ class PolicyVersionView(PolicyScopedPage):
             modes=dict(Mode.choices),
         )
         return context
+
+    def simulator_form(self, version: PolicyVersion, data=None) -> SimulatorForm:
+        return SimulatorForm(
+            data,
+            document=version.document,
+            catalogs=simulator_catalogs(self.organization),
+            auto_id="sim-%s",
+        )
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        """What this version would answer an agent, exactly as the check API would; nothing
+        is written to the decision log."""
+        policy = self.get_policy()
+        version = self.get_version(policy)
+        form = self.simulator_form(version, request.POST)
+        answer = None
+        if form.is_valid():
+            try:
+                answer = simulate(version=version, organization=self.organization, body=form.body)
+            except ValidationFailed as exc:
+                form.add_problems(exc.fields)
+        simulation = {
+            "simulator": form,
+            "answer": answer,
+            "obligations": obligation_rows(answer["obligations"]) if answer else [],
+            "answer_json": json.dumps(answer, indent=2, ensure_ascii=False) if answer else "",
+            "decision_meanings": DECISION_MEANINGS,
+        }
+        if request.htmx:
+            # htmx swaps only successful answers; the fragment carries any errors itself.
+            context = {
+                "organization": self.organization,
+                "policy": policy,
+                "version": version,
+                **simulation,
+            }
+            return render(request, "web/policies/_simulator.html", context)
+        return self.render_to_response(
+            self.get_context_data(**simulation), status=200 if answer is not None else 400
+        )
 
 
 class VersionActionView(PolicyScopedPage):
