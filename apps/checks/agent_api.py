@@ -114,7 +114,27 @@ def _body(request: HttpRequest, limit: int) -> Any:
         raise CheckError(
             400, "too_deep", f"The body is nested more than {MAX_JSON_DEPTH} levels deep."
         )
+    if b"\\u" in raw:  # JSON escapes can spell text that no database column holds
+        body = _storable(body)
     return body
+
+
+def _storable(value: Any) -> Any:
+    """The body with NUL characters and lone surrogates (which PostgreSQL's text and jsonb
+    refuse) replaced by U+FFFD, so that it is decided and recorded exactly as stored."""
+    if isinstance(value, str):
+        if "\x00" in value:
+            value = value.replace("\x00", "\ufffd")
+        try:
+            value.encode()
+        except UnicodeEncodeError:
+            value = value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+        return value
+    if isinstance(value, dict):
+        return {_storable(k): _storable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_storable(v) for v in value]
+    return value
 
 
 def _no_constants(name: str) -> Any:

@@ -230,15 +230,23 @@ REST_FRAMEWORK = {
 SPECTACULAR_SETTINGS = {
     "TITLE": "Mandate API",
     "DESCRIPTION": (
-        "The management API: organizations, members, teams, catalogs, policies and their "
-        'versions. Errors have one shape: {"error": {"code", "message", "fields"}}.'
+        "The agent API (POST /api/v1/check, /api/v1/check/batch: agent keys) and the "
+        "management API (organizations, members, teams, catalogs, policies, agents, the "
+        "decision log: personal tokens or a session). Errors have one shape: "
+        '{"error": {"code", "message", "fields"}}.'
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_AUTHENTICATION": [],  # public, whatever key a client sends with it
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "PREPROCESSING_HOOKS": ["apps.checks.openapi.agent_api_endpoints"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "apps.checks.openapi.agent_api_components",
+    ],
 }
 
 LOG_LEVEL = env("DJANGO_LOG_LEVEL", default="INFO")

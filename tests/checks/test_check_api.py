@@ -229,6 +229,16 @@ def test_broken_deep_and_huge_bodies(agent_world, raw, status, code):
     assert response.json()["error"]["code"] == code
 
 
+def test_text_no_database_holds_is_recorded_with_replacement_characters(agent_world):
+    raw = '{"action": "a\\u0000b", "context": {"note\\u0000": ["\\ud800", "\\ud83d\\ude00"]}}'
+    response = post(agent_world.raw_key, None, raw=raw)
+    assert response.status_code == 200
+    assert response.json()["reasons"][0]["code"] == "action.unknown"
+    row = Decision.objects.get(decision_id=response.json()["decision_id"])
+    assert row.action == "a\ufffdb"
+    assert row.request["context"] == {"note\ufffd": ["\ufffd", "\U0001f600"]}
+
+
 def test_get_is_405_json(agent_world):
     response = Client().get("/api/v1/check", HTTP_AUTHORIZATION=f"Bearer {agent_world.raw_key}")
     assert response.status_code == 405
