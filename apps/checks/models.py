@@ -38,19 +38,25 @@ class Decision(models.Model):
 
     class Meta:
         ordering = ["-evaluated_at", "-id"]
+        # One index per filter of the log, each ending in the log's whole order (time, then id):
+        # a filtered page is then read in order straight from its index, with no sort step, and
+        # the keyset cursor on (evaluated_at, id) seeks into it at any depth.
         indexes = [
             models.Index(fields=["organization", "-evaluated_at", "-id"], name="decision_org_time"),
             models.Index(
-                fields=["organization", "agent", "-evaluated_at"], name="decision_org_agent_time"
+                fields=["organization", "agent", "-evaluated_at", "-id"],
+                name="decision_org_agent_time",
             ),
             models.Index(
-                fields=["organization", "action", "-evaluated_at"], name="decision_org_action_time"
+                fields=["organization", "action", "-evaluated_at", "-id"],
+                name="decision_org_action_time",
             ),
             models.Index(
-                fields=["organization", "decision", "-evaluated_at"], name="decision_org_dec_time"
+                fields=["organization", "decision", "-evaluated_at", "-id"],
+                name="decision_org_dec_time",
             ),
             models.Index(
-                fields=["organization", "primary_reason", "-evaluated_at"],
+                fields=["organization", "primary_reason", "-evaluated_at", "-id"],
                 name="decision_org_reason_time",
             ),
         ]

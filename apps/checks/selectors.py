@@ -63,9 +63,10 @@ def decisions_list(
         rows = rows.filter(evaluated_at__lt=until)
     if before:
         moment, row_id = before
-        # Rows strictly after the cursor, written so that `evaluated_at <= moment` is an index
-        # condition: the scan seeks to the cursor. The plain OR of the two cases is only a
-        # filter, and the page N deep would read the N pages above it first.
+        # The rows after the cursor in the log's order (older, or as old with a smaller id),
+        # written so that `evaluated_at <= moment` is an index condition and the scan seeks to
+        # the cursor. The OR of the two cases alone is only a filter: the page N deep would
+        # read the N pages above it first.
         rows = rows.filter(evaluated_at__lte=moment).filter(
             Q(evaluated_at__lt=moment) | Q(id__lt=row_id)
         )

@@ -29,16 +29,10 @@ class DecisionLogView(OrganizationPageView):
         }
         if filters["decision"] not in ("", *DECISIONS):
             filters["decision"] = ""
-        rows = decisions_list(organization=self.organization, **filters)
-        before = params.get("before", "")
-        when, _, row_id = before.partition("|")
+        when, _, row_id = params.get("before", "").partition("|")
         moment = parse_datetime(when) if when else None
-        if moment is not None and row_id.isdigit():
-            from django.db.models import Q
-
-            rows = rows.filter(
-                Q(evaluated_at__lt=moment) | Q(evaluated_at=moment, id__lt=int(row_id))
-            )
+        before = (moment, int(row_id)) if moment is not None and row_id.isdigit() else None
+        rows = decisions_list(organization=self.organization, before=before, **filters)
         page = list(rows[: PAGE + 1])
         more = len(page) > PAGE
         page = page[:PAGE]
