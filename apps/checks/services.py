@@ -1,11 +1,12 @@
 """Recording decisions: each is written before its answer leaves; a decision that cannot be
 written is not given."""
 
+import functools
 from datetime import datetime
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 
 from apps.checks.constants import DEFAULT_MASKED_CONTEXT_KEYS
 from apps.checks.grants import Grant
@@ -60,8 +61,34 @@ def decisions_record(*, rows: list[Decision]) -> list[Decision]:
     """One INSERT (one statement for a batch), committed before any answer is sent: in
     autocommit a single row is one round trip, with no BEGIN/COMMIT around it."""
     if len(rows) == 1:
-        rows[0].save(force_insert=True)
+        _insert_one(rows[0])
     else:
         with transaction.atomic():
             Decision.objects.bulk_create(rows)
     return rows
+
+
+_FIELDS = [f for f in Decision._meta.concrete_fields if not f.primary_key]
+
+
+@functools.cache
+def _insert_sql(vendor: str) -> str:
+    quote = connection.ops.quote_name
+    # Only names from the model's own metadata go into the text; values are parameters.
+    return "INSERT INTO {} ({}) VALUES ({}) RETURNING {}".format(  # noqa: S608
+        quote(Decision._meta.db_table),
+        ", ".join(quote(f.column) for f in _FIELDS),
+        ", ".join(["%s"] * len(_FIELDS)),
+        quote(Decision._meta.pk.column),
+    )
+
+
+def _insert_one(row: Decision) -> None:
+    """The ORM's INSERT, compiled once per process instead of once per check: on the hot
+    path compiling it cost more than PostgreSQL takes to run it. Values are prepared by
+    each field exactly as save() would."""
+    params = [f.get_db_prep_save(getattr(row, f.attname), connection) for f in _FIELDS]
+    with connection.cursor() as cursor:
+        cursor.execute(_insert_sql(connection.vendor), params)
+        row.pk = cursor.fetchone()[0]
+    row._state.adding = False

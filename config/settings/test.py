@@ -19,6 +19,9 @@ ALLOWED_HOSTS = ["*"]
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
 
+# Tests open and close connections per request, as the test runner expects.
+DATABASES["default"]["CONN_MAX_AGE"] = 0
+
 CELERY_BROKER_FOLDER = VAR_DIR / "celery-broker-test"
 CELERY_BROKER_URL = env(
     "CELERY_BROKER_URL", default=env("REDIS_URL", default="") or "filesystem://"

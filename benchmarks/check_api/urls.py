@@ -1,0 +1,10 @@
+from django.urls import path
+
+from benchmarks.check_api import baselines
+from config.urls import urlpatterns as site
+
+urlpatterns = [
+    path("bench/bare", baselines.bare),
+    path("bench/naive", baselines.NaiveCheck.as_view()),
+    *site,
+]
