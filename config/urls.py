@@ -10,9 +10,10 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from apps.checks import urls as checks_urls
 from apps.core.health import healthz
+from apps.humans import urls as humans_urls
 from apps.web.views import members
 
-agent_api_v1 = checks_urls.agent_urlpatterns
+agent_api_v1 = [*checks_urls.agent_urlpatterns, *humans_urls.agent_urlpatterns]
 
 api_v1 = [
     path("", include("apps.accounts.urls")),
@@ -21,6 +22,7 @@ api_v1 = [
     path("", include("apps.policies.urls")),
     path("", include("apps.agents.urls")),
     path("", include("apps.checks.urls")),
+    path("", include("apps.humans.urls")),
 ]
 
 urlpatterns = [

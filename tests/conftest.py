@@ -82,6 +82,8 @@ def world(db) -> World:
     other_key = agent_services.agent_key_create(agent=other_agent, by=stranger)
     decision = record_decision(agent_key.key, {"action": "send_follow_up"})
     other_decision = record_decision(other_key.key, {"action": "send_follow_up"})
+    approval, handoff = record_human_work(agent_key.key, team="deal-desk")
+    other_approval, other_handoff = record_human_work(other_key.key, team="other-team")
     names = {
         "member": "member",
         "team": "deal-desk",
@@ -91,6 +93,8 @@ def world(db) -> World:
         "agent": "copilot",
         "agent_key": agent_key.key.prefix,
         "decision": decision.decision_id,
+        "approval": approval.public_id,
+        "handoff": handoff.public_id,
         "actions": "send_follow_up",
         "signals": "buying_intent",
         "data_categories": "contact_details",
@@ -105,6 +109,8 @@ def world(db) -> World:
         "agent": "their-agent",
         "agent_key": other_key.key.prefix,
         "decision": other_decision.decision_id,
+        "approval": other_approval.public_id,
+        "handoff": other_handoff.public_id,
         "actions": "other_only",
         "signals": "other_only",
         "data_categories": "other_only",
@@ -173,6 +179,59 @@ def record_decision(key, body):
         evaluation_us=1,
     )
     return decisions_record(rows=[row])[0]
+
+
+def record_routed_decision(key, *, action: str, outcome: str, obligations: dict):
+    """A require_approval or escalate decision as the check API records it."""
+    from django.utils import timezone
+
+    from apps.checks.grants import grant_from_key
+    from apps.checks.services import decision_row, decisions_record
+    from apps.engine.types import Decision as Outcome
+    from apps.engine.types import Reason
+
+    code = "action.requires_approval" if outcome == "require_approval" else "action.escalate"
+    row = decision_row(
+        grant=grant_from_key(key, active_version_id=None),
+        body={"action": action, "confidence": 0.9},
+        outcome=Outcome(outcome, (Reason(code, "A person decides."),), obligations),
+        policy=None,
+        version_id=None,
+        request_id="",
+        evaluated_at=timezone.now(),
+        evaluation_us=1,
+    )
+    return decisions_record(rows=[row])[0]
+
+
+def record_human_work(key, *, team: str):
+    """One pending approval and one open handoff of the key's agent, routed to `team`."""
+    from apps.humans import services as human_services
+
+    asked = record_routed_decision(
+        key,
+        action="draft_proposal",
+        outcome="require_approval",
+        obligations={"approver_team": team, "expires_after_hours": 48},
+    )
+    approval, _ = human_services.approval_submit(
+        agent=key.agent,
+        decision_id=asked.decision_id,
+        draft={"kind": "email", "subject": "Proposal", "body": "Dear Priya, …"},
+        context={"summary": "Asked for a proposal after the demo."},
+    )
+    escalated = record_routed_decision(
+        key,
+        action="quote_price",
+        outcome="escalate",
+        obligations={"route_to_team": team, "respond_within_minutes": 30},
+    )
+    handoff, _ = human_services.handoff_create(
+        agent=key.agent,
+        decision_id=escalated.decision_id,
+        context={"summary": "Wants a price for 40 seats.", "intent_tags": ["pricing"]},
+    )
+    return approval, handoff
 
 
 def make_foreign_objects(org: Organization, *, owner: User) -> None:

@@ -115,6 +115,13 @@ API_ENDPOINTS: list[Endpoint] = [
     Endpoint("GET", "decisions/", Capability.VIEW_DECISIONS),
     Endpoint("GET", "decisions/{decision}/", Capability.VIEW_DECISIONS),
     Endpoint("GET", "policies/{policy}/versions/2/export/?format=json", Capability.VIEW),
+    Endpoint("GET", "approvals/", Capability.WORK_INBOX),
+    Endpoint("GET", "approvals/{approval}/", Capability.WORK_INBOX),
+    Endpoint("POST", "approvals/{approval}/decide/", Capability.WORK_INBOX, {"verdict": "approve"}),
+    Endpoint("GET", "handoffs/", Capability.WORK_INBOX),
+    Endpoint("GET", "handoffs/{handoff}/", Capability.WORK_INBOX),
+    Endpoint("POST", "handoffs/{handoff}/claim/", Capability.WORK_INBOX),
+    Endpoint("POST", "handoffs/{handoff}/close/", Capability.WORK_INBOX, {"resolution": "Called"}),
 ]
 
 # Pages under /o/{org}/ (POST bodies are valid form submissions).

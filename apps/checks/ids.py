@@ -1,20 +1,8 @@
-"""Decision ids: time-ordered (so the log's index stays append-mostly) and unguessable."""
+"""Decision ids: dec_ + a time-ordered, unguessable public id."""
 
-import os
-import time
-
-_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"  # Crockford base32, lowercase
-
-
-def _encode(value: int, length: int) -> str:
-    chars = []
-    for _ in range(length):
-        value, index = divmod(value, 32)
-        chars.append(_ALPHABET[index])
-    return "".join(reversed(chars))
+from apps.checks.constants import DECISION_ID_PREFIX
+from apps.core.ids import new_public_id
 
 
 def new_decision_id() -> str:
-    """dec_ + 10 characters of milliseconds + 16 random: 26 characters, sortable by time."""
-    millis = time.time_ns() // 1_000_000
-    return "dec_" + _encode(millis, 10) + _encode(int.from_bytes(os.urandom(10)), 16)
+    return new_public_id(DECISION_ID_PREFIX)

@@ -40,6 +40,7 @@ INSTALLED_APPS = [
     "apps.policies",
     "apps.agents",
     "apps.checks",
+    "apps.humans",
     "apps.web",
 ]
 
@@ -209,6 +210,18 @@ CELERY_BEAT_SCHEDULE = {
     "activate-due-policy-versions": {
         "task": "apps.policies.tasks.activate_due_versions",
         "schedule": env.int("MANDATE_PUBLICATION_INTERVAL", default=10),
+    },
+    "expire-due-approvals": {
+        "task": "apps.humans.tasks.expire_due_approvals",
+        "schedule": env.int("MANDATE_HUMAN_LOOP_INTERVAL", default=30),
+    },
+    "remind-due-approvals": {
+        "task": "apps.humans.tasks.remind_due_approvals",
+        "schedule": env.int("MANDATE_HUMAN_LOOP_INTERVAL", default=30),
+    },
+    "flag-overdue-handoffs": {
+        "task": "apps.humans.tasks.flag_overdue_handoffs",
+        "schedule": env.int("MANDATE_HUMAN_LOOP_INTERVAL", default=30),
     },
 }
 # /healthz calls the worker down when its last heartbeat is older than this.

@@ -1,0 +1,58 @@
+"""Reads for the inbox, handoffs and the organization's view of its human loop."""
+
+from datetime import datetime
+
+from django.db.models import Min, QuerySet
+from django.utils import timezone
+
+from apps.accounts.models import User
+from apps.humans.constants import ApprovalStatus, HandoffStatus
+from apps.humans.models import Approval, Handoff
+from apps.organizations.constants import Role
+from apps.organizations.models import Membership, Organization, TeamMembership
+
+
+def _routed_to(queryset: QuerySet, *, user: User, organization: Organization) -> QuerySet:
+    """What the user may work: everything for owners, their teams' items for others."""
+    membership = Membership.objects.filter(organization=organization, user=user).first()
+    if membership is not None and Role.OWNER in membership.roles:
+        return queryset
+    teams = TeamMembership.objects.filter(organization=organization, user=user).values("team")
+    return queryset.filter(team__in=teams)
+
+
+def approvals_list(
+    *, organization: Organization, user: User, status: str = "", mine: bool = False
+) -> QuerySet[Approval]:
+    rows = Approval.objects.filter(organization=organization)
+    if mine:
+        rows = _routed_to(rows, user=user, organization=organization)
+    if status:
+        rows = rows.filter(status=status)
+    return rows.select_related("agent", "team", "decision", "decided_by").order_by("due_at", "id")
+
+
+def handoffs_list(
+    *, organization: Organization, user: User, status: str = "", mine: bool = False
+) -> QuerySet[Handoff]:
+    rows = Handoff.objects.filter(organization=organization)
+    if mine:
+        rows = _routed_to(rows, user=user, organization=organization)
+    if status:
+        rows = rows.filter(status=status)
+    return rows.select_related("agent", "team", "decision", "assignee").order_by("due_at", "id")
+
+
+def human_loop_summary(*, organization: Organization, now: datetime | None = None) -> dict:
+    """For the home page: is anyone working the inbox and the handoffs?"""
+    now = now or timezone.now()
+    pending = Approval.objects.filter(organization=organization, status=ApprovalStatus.PENDING)
+    waiting = Handoff.objects.filter(organization=organization, status=HandoffStatus.OPEN)
+    oldest = pending.aggregate(oldest=Min("created_at"))["oldest"]
+    return {
+        "approvals_pending": pending.count(),
+        "approvals_due_soon": pending.filter(reminded_at__isnull=False).count(),
+        "oldest_pending_since": oldest,
+        "handoffs_open": waiting.count(),
+        "handoffs_overdue": waiting.filter(due_at__lte=now).count(),
+    }

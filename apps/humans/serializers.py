@@ -1,0 +1,141 @@
+"""Input and output serializers for approvals, handoffs and outcomes (agent API and the
+management API)."""
+
+import json
+
+from rest_framework import serializers
+
+from apps.core.api import StrictSerializer
+from apps.humans.constants import MAX_DETAIL, MAX_IDEMPOTENCY_KEY, Verdict
+from apps.humans.models import Approval, Handoff, Outcome
+
+MAX_PACKAGE_BYTES = 256 * 1024
+
+
+class _Package(serializers.JSONField):
+    """A JSON object of bounded size (a draft, a context package)."""
+
+    def __init__(self, *, required_keys: tuple[str, ...] = (), **kwargs):
+        self.required_keys = required_keys
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        if not isinstance(value, dict):
+            raise serializers.ValidationError("Must be a JSON object.")
+        if len(json.dumps(value)) > MAX_PACKAGE_BYTES:
+            raise serializers.ValidationError(f"At most {MAX_PACKAGE_BYTES // 1024} KiB.")
+        missing = [k for k in self.required_keys if not value.get(k)]
+        if missing:
+            raise serializers.ValidationError(f"Needs {', '.join(missing)}.")
+        return value
+
+
+class ApprovalIn(StrictSerializer):
+    decision_id = serializers.CharField(max_length=40)
+    draft = _Package(required_keys=("kind",))
+    context = _Package(required=False, default=dict)
+    idempotency_key = serializers.CharField(
+        max_length=MAX_IDEMPOTENCY_KEY, required=False, allow_blank=True, default=""
+    )
+
+
+class HandoffIn(StrictSerializer):
+    decision_id = serializers.CharField(max_length=40)
+    context = _Package(required_keys=("summary",))
+    idempotency_key = serializers.CharField(
+        max_length=MAX_IDEMPOTENCY_KEY, required=False, allow_blank=True, default=""
+    )
+
+
+class OutcomeIn(StrictSerializer):
+    executed = serializers.BooleanField()
+    detail = serializers.CharField(
+        max_length=MAX_DETAIL, required=False, allow_blank=True, default=""
+    )
+
+
+class ApprovalAgentOut(serializers.ModelSerializer):
+    """What the agent learns: the status, and what a person approved or said."""
+
+    id = serializers.CharField(source="public_id")
+    decision_id = serializers.CharField(source="decision.decision_id")
+    approver_team = serializers.CharField(source="team.key", default=None)
+    decided_by = serializers.CharField(source="decided_by.username", default=None)
+
+    class Meta:
+        model = Approval
+        fields = [
+            "id",
+            "decision_id",
+            "status",
+            "approver_team",
+            "due_at",
+            "final_draft",
+            "comment",
+            "decided_by",
+            "decided_at",
+            "created_at",
+        ]
+
+
+class HandoffAgentOut(serializers.ModelSerializer):
+    id = serializers.CharField(source="public_id")
+    decision_id = serializers.CharField(source="decision.decision_id")
+    team = serializers.CharField(source="team.key", default=None)
+    assignee = serializers.CharField(source="assignee.username", default=None)
+
+    class Meta:
+        model = Handoff
+        fields = [
+            "id",
+            "decision_id",
+            "status",
+            "team",
+            "assignee",
+            "due_at",
+            "resolution",
+            "follow_up",
+            "claimed_at",
+            "closed_at",
+            "created_at",
+        ]
+
+
+class OutcomeOut(serializers.ModelSerializer):
+    decision_id = serializers.CharField(source="decision.decision_id")
+
+    class Meta:
+        model = Outcome
+        fields = ["decision_id", "executed", "detail", "reported_at"]
+
+
+class ApprovalOut(ApprovalAgentOut):
+    """For people: the draft beside its context and the reasons it needs approval."""
+
+    agent = serializers.CharField(source="agent.key")
+    reasons = serializers.JSONField(source="decision.reasons")
+
+    class Meta(ApprovalAgentOut.Meta):
+        fields = [*ApprovalAgentOut.Meta.fields, "agent", "action", "reasons", "draft", "context"]
+
+
+class HandoffOut(HandoffAgentOut):
+    agent = serializers.CharField(source="agent.key")
+    reasons = serializers.JSONField(source="decision.reasons")
+
+    class Meta(HandoffAgentOut.Meta):
+        fields = [*HandoffAgentOut.Meta.fields, "agent", "action", "reason", "reasons", "context"]
+
+
+class ApprovalDecideIn(StrictSerializer):
+    verdict = serializers.ChoiceField(choices=Verdict.choices)
+    comment = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+    final_draft = _Package(required=False, allow_null=True, default=None)
+
+
+class HandoffCloseIn(StrictSerializer):
+    resolution = serializers.CharField(
+        max_length=5000, required=False, allow_blank=True, default=""
+    )
+    follow_up = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")

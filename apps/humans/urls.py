@@ -1,0 +1,50 @@
+"""The agent API's human loop, and the inbox and handoffs under the organization."""
+
+from django.urls import path
+
+from apps.humans import agent_api, api
+
+agent_urlpatterns = [
+    path("approvals", agent_api.ApprovalSubmitView.as_view(), name="approval-submit"),
+    path(
+        "approvals/<str:approval_id>",
+        agent_api.ApprovalStatusView.as_view(),
+        name="approval-status",
+    ),
+    path("handoffs", agent_api.HandoffCreateView.as_view(), name="handoff-create"),
+    path("handoffs/<str:handoff_id>", agent_api.HandoffStatusView.as_view(), name="handoff-status"),
+    path(
+        "decisions/<str:decision_id>/outcome",
+        agent_api.OutcomeView.as_view(),
+        name="decision-outcome",
+    ),
+]
+
+ORG = "orgs/<slug:org>/"
+urlpatterns = [
+    path(ORG + "approvals/", api.ApprovalListView.as_view(), name="approval-list"),
+    path(
+        ORG + "approvals/<str:approval_id>/",
+        api.ApprovalDetailView.as_view(),
+        name="approval-detail",
+    ),
+    path(
+        ORG + "approvals/<str:approval_id>/decide/",
+        api.ApprovalDecideView.as_view(),
+        name="approval-decide",
+    ),
+    path(ORG + "handoffs/", api.HandoffListView.as_view(), name="handoff-list"),
+    path(
+        ORG + "handoffs/<str:handoff_id>/", api.HandoffDetailView.as_view(), name="handoff-detail"
+    ),
+    path(
+        ORG + "handoffs/<str:handoff_id>/claim/",
+        api.HandoffClaimView.as_view(),
+        name="handoff-claim",
+    ),
+    path(
+        ORG + "handoffs/<str:handoff_id>/close/",
+        api.HandoffCloseView.as_view(),
+        name="handoff-close",
+    ),
+]
