@@ -17,7 +17,10 @@ ALLOWED_HOSTS = ["*"]
 # The Celery worker the tests start is another process: it must see the test database,
 # so SQLite's test database is a file rather than memory.
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}
+    # MANDATE_TEST_SQLITE lets two runs side by side use files of their own.
+    DATABASES["default"]["TEST"] = {
+        "NAME": env("MANDATE_TEST_SQLITE", default=str(VAR_DIR / "test.sqlite3"))
+    }
 
 # Tests open and close connections per request, as the test runner expects.
 DATABASES["default"]["CONN_MAX_AGE"] = 0
