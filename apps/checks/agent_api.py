@@ -2,7 +2,6 @@
 (no serializer, no content negotiation): authenticate the key, read the body, decide with
 the engine, record, answer. Errors take the one JSON shape."""
 
-import json
 import logging
 import time
 from typing import Any
@@ -17,9 +16,9 @@ from django.views.decorators.http import require_POST
 from apps.agents.constants import KEY_VISIBLE_CHARS
 from apps.agents.services import agent_key_hash
 from apps.checks import throttle
-from apps.checks.constants import MAX_BATCH, MAX_BATCH_BODY_BYTES, MAX_BODY_BYTES, MAX_JSON_DEPTH
+from apps.checks.constants import MAX_BATCH, MAX_BATCH_BODY_BYTES, MAX_BODY_BYTES
 from apps.checks.grants import Grant, grant_for, grant_touch
-from apps.checks.parsing import CheckInputError, parse_check
+from apps.checks.parsing import BodyError, CheckInputError, decode_body, parse_check
 from apps.checks.policy_cache import compiled_version
 from apps.checks.services import decision_row, decisions_record
 from apps.core.constants import AGENT_KEY_PREFIX
@@ -86,19 +85,6 @@ def _authenticate(request: HttpRequest) -> Grant:
     return grant
 
 
-def _depth_exceeds(value: Any, limit: int) -> bool:
-    stack = [(value, 1)]
-    while stack:
-        node, depth = stack.pop()
-        if depth > limit:
-            return True
-        if isinstance(node, dict):
-            stack.extend((child, depth + 1) for child in node.values())
-        elif isinstance(node, list):
-            stack.extend((child, depth + 1) for child in node)
-    return False
-
-
 def _body(request: HttpRequest, limit: int) -> Any:
     length = request.META.get("CONTENT_LENGTH") or "0"
     if length.isdigit() and int(length) > limit:
@@ -107,38 +93,9 @@ def _body(request: HttpRequest, limit: int) -> Any:
     if len(raw) > limit:
         raise CheckError(413, "too_large", f"The body is larger than {limit // 1024} KiB.")
     try:
-        body = json.loads(raw, parse_constant=_no_constants)
-    except (ValueError, RecursionError) as exc:
-        raise CheckError(400, "malformed_json", f"The body is not valid JSON: {exc}") from exc
-    if _depth_exceeds(body, MAX_JSON_DEPTH):
-        raise CheckError(
-            400, "too_deep", f"The body is nested more than {MAX_JSON_DEPTH} levels deep."
-        )
-    if b"\\u" in raw:  # JSON escapes can spell text that no database column holds
-        body = _storable(body)
-    return body
-
-
-def _storable(value: Any) -> Any:
-    """The body with NUL characters and lone surrogates (which PostgreSQL's text and jsonb
-    refuse) replaced by U+FFFD, so that it is decided and recorded exactly as stored."""
-    if isinstance(value, str):
-        if "\x00" in value:
-            value = value.replace("\x00", "\ufffd")
-        try:
-            value.encode()
-        except UnicodeEncodeError:
-            value = value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
-        return value
-    if isinstance(value, dict):
-        return {_storable(k): _storable(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_storable(v) for v in value]
-    return value
-
-
-def _no_constants(name: str) -> Any:
-    raise ValueError(f"{name} is not a number")
+        return decode_body(raw)
+    except BodyError as exc:
+        raise CheckError(400, exc.code, exc.message) from exc
 
 
 def _policy(grant: Grant) -> CompiledPolicy | None:

@@ -6,6 +6,7 @@ MAX_BATCH = 100
 MAX_JSON_DEPTH = 16
 MAX_SIGNALS = 50
 MAX_STRING = 1000
+MAX_REQUEST_ID = 200
 DECISION_ID_PREFIX = "dec_"
 MASK = "***"
 # Context keys whose values never reach the decision log (settings may add more).

@@ -16,7 +16,8 @@ from apps.catalogs.selectors import (
     signals_list,
     templates_list,
 )
-from apps.checks.constants import MAX_STRING
+from apps.checks.constants import MAX_BODY_BYTES, MAX_STRING
+from apps.checks.parsing import LIST_CONTEXT, STRING_CONTEXT, BodyError, decode_body
 
 USE_JSON = "json"
 
@@ -42,7 +43,7 @@ PATH_FIELDS = {
     "subject": "subject_type",
     "request_id": "request_id",
 }
-OWN_FIELD_CONTEXT = ("channel", "template", "deal_stage", "data_categories", "crm_fields")
+OWN_FIELD_CONTEXT = (*STRING_CONTEXT, *LIST_CONTEXT)
 OTHER_LINE = re.compile(r"^\s*([^=:\s]+)\s*[=:]\s*(.*?)\s*$")
 
 
@@ -240,12 +241,13 @@ class SimulatorForm(forms.Form):
                 "request_json", 'Paste a check request, e.g. {"action": "send_follow_up"}.'
             )
             return
-        try:
-            body = json.loads(text)
-        except ValueError as exc:
-            self.add_error("request_json", f"This is not valid JSON: {exc}.")
+        if len(text.encode()) > MAX_BODY_BYTES:
+            self.add_error("request_json", f"At most {MAX_BODY_BYTES // 1024} KiB, as for agents.")
             return
-        self.body = body
+        try:
+            self.body = decode_body(text)  # exactly as the agent API reads a body
+        except BodyError as exc:
+            self.add_error("request_json", exc.message)
 
     def _clean_pickers(self, cleaned: dict[str, Any]) -> None:
         if not cleaned.get("action") and "action" not in self.errors:
@@ -294,8 +296,8 @@ class SimulatorForm(forms.Form):
                 self.add_error("other_context", f"Line {number}: {name} has its own field above.")
                 continue
             try:
-                value = json.loads(raw)
-            except ValueError:
+                value = decode_body(raw)
+            except BodyError:
                 value = raw  # a bare word is text
             values[name] = value
         return values

@@ -273,11 +273,6 @@ def test_the_request_is_built_from_every_picker(world, client, versions):
             "name = value",
         ),
         (
-            {"action": "offer_discount", "other_context": "ratio = NaN"},
-            "other_context",
-            "context.ratio: must be a finite number",
-        ),
-        (
             {"action": "offer_discount", "data_categories": ["gossip"]},
             "data_categories",
             "Select a valid choice",
