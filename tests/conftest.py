@@ -37,12 +37,13 @@ def _cold_check_caches():
     would: database ids are reused between tests, never in a real deployment."""
     from apps.checks.grants import grants_forget
     from apps.checks.policy_cache import compiled_versions_forget
+    from apps.checks.throttle import gate_reset
 
-    grants_forget()
-    compiled_versions_forget()
+    for forget in (grants_forget, compiled_versions_forget, gate_reset):
+        forget()
     yield
-    grants_forget()
-    compiled_versions_forget()
+    for forget in (grants_forget, compiled_versions_forget, gate_reset):
+        forget()
 
 
 @pytest.fixture

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.accounts.models import User
-from apps.agents.constants import KEY_RANDOM_BYTES, KEY_VISIBLE_CHARS, AgentStatus
+from apps.agents.constants import KEY_PREFIX_LENGTH, KEY_RANDOM_BYTES, AgentStatus
 from apps.agents.models import Agent, AgentKey
 from apps.audit.services import audit_record
 from apps.core.constants import AGENT_KEY_PREFIX
@@ -182,7 +182,7 @@ def agent_key_create(
     key = AgentKey.objects.create(
         organization=agent.organization,
         agent=agent,
-        prefix=raw[: len(AGENT_KEY_PREFIX) + KEY_VISIBLE_CHARS],
+        prefix=raw[:KEY_PREFIX_LENGTH],
         key_hash=agent_key_hash(raw),
         created_by=by if isinstance(by, User) else None,
         expires_at=expires_at,
@@ -207,6 +207,11 @@ def _key(agent: Agent, prefix: str) -> AgentKey:
     if key is None:
         raise NotFound("No such key.")
     return key
+
+
+def agent_key_touch(*, key_id: int, at: datetime) -> None:
+    """When the key was last used (not audited: usage is in the decision log)."""
+    AgentKey.objects.filter(pk=key_id).update(last_used_at=at)
 
 
 @transaction.atomic

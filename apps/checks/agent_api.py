@@ -13,7 +13,6 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from apps.agents.constants import KEY_VISIBLE_CHARS
 from apps.agents.services import agent_key_hash
 from apps.checks import throttle
 from apps.checks.constants import MAX_BATCH, MAX_BATCH_BODY_BYTES, MAX_BODY_BYTES
@@ -26,7 +25,6 @@ from apps.engine.evaluate import context_type_problems, decide
 from apps.engine.types import AgentFacts, CompiledPolicy
 
 logger = logging.getLogger(__name__)
-KEY_PREFIX_LENGTH = len(AGENT_KEY_PREFIX) + KEY_VISIBLE_CHARS
 
 
 class CheckError(Exception):
@@ -65,8 +63,9 @@ def _authenticate(request: HttpRequest) -> Grant:
             "Send an agent key: Authorization: Bearer mnd_agent_…",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    passage = throttle.gate(raw[:KEY_PREFIX_LENGTH], settings.MANDATE_CHECK_RATE_PER_SECOND)
-    grant = grant_for(key_hash=agent_key_hash(raw), token=passage.epoch)
+    key_hash = agent_key_hash(raw)
+    passage = throttle.gate(key_hash, settings.MANDATE_CHECK_RATE_PER_SECOND)
+    grant = grant_for(key_hash=key_hash, token=passage.epoch)
     if grant is None or not grant.is_active(timezone.now()):
         raise CheckError(
             401,

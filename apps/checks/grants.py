@@ -3,7 +3,7 @@ active version — cached per process so that a warm check reads nothing from th
 
 An entry is trusted only while the check-state epoch it was loaded under is current (Redis
 says so on every check, in the same round trip as the rate limit) and for at most
-MAX_AGE_SECONDS. Without Redis there is no shared epoch, and every check reads the key.
+GRANT_MAX_AGE_SECONDS. Without Redis there is no shared epoch, and every check reads the key.
 """
 
 import threading
@@ -15,11 +15,10 @@ from django.utils import timezone
 
 from apps.agents.constants import KEY_LAST_USED_RESOLUTION_SECONDS, AgentStatus
 from apps.agents.models import AgentKey
+from apps.agents.services import agent_key_touch
+from apps.checks.constants import GRANT_MAX_AGE_SECONDS, GRANT_MAX_ENTRIES
 from apps.checks.selectors import agent_key_for_check
 from apps.core import epoch
-
-MAX_AGE_SECONDS = 1.0
-MAX_ENTRIES = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +89,7 @@ def grant_for(*, key_hash: str, token: str | None) -> Grant | None:
         and token is not None
         and entry.token == token
         and entry.generation == generation
-        and now - entry.loaded_at < MAX_AGE_SECONDS
+        and now - entry.loaded_at < GRANT_MAX_AGE_SECONDS
     ):
         return entry.grant
     key = agent_key_for_check(key_hash=key_hash)
@@ -103,7 +102,7 @@ def grant_for(*, key_hash: str, token: str | None) -> Grant | None:
     )
     if token is not None:
         with _lock:
-            if len(_entries) >= MAX_ENTRIES:
+            if len(_entries) >= GRANT_MAX_ENTRIES:
                 _entries.clear()
             _entries[key_hash] = _Entry(grant, token, generation, now)
     return grant
@@ -118,8 +117,10 @@ def grant_touch(grant: Grant) -> None:
     written = _last_used_written.get(grant.key_id)
     if written is not None and time.monotonic() - written < resolution.total_seconds():
         return
+    if len(_last_used_written) >= GRANT_MAX_ENTRIES:
+        _last_used_written.clear()
     _last_used_written[grant.key_id] = time.monotonic()
-    AgentKey.objects.filter(pk=grant.key_id).update(last_used_at=now)
+    agent_key_touch(key_id=grant.key_id, at=now)
 
 
 def grants_forget() -> None:

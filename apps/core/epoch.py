@@ -6,6 +6,8 @@ was loaded under is still current, so that no check reads the database once warm
 revocation, suspension or publication is seen on the very next check in every process.
 The token lives in Redis (shared by every process); a process also keeps a local
 generation, so that its own changes are seen at once even before Redis hears of them.
+There is one token for the whole deployment: any change anywhere makes every process
+re-read the keys it uses, once — cheap, as such changes are rare next to checks.
 """
 
 import logging
@@ -15,9 +17,11 @@ import uuid
 from django.conf import settings
 from django.db import transaction
 
+from apps.core.constants import CHECK_EPOCH_REDIS_KEY
+
 logger = logging.getLogger(__name__)
 
-REDIS_KEY = "mandate:checks:epoch"
+REDIS_KEY = CHECK_EPOCH_REDIS_KEY
 _lock = threading.Lock()
 _generation = 0
 
@@ -41,7 +45,7 @@ def _publish() -> None:
     try:
         redis_client().set(REDIS_KEY, uuid.uuid4().hex)
     except Exception:
-        # Other processes keep their cache for at most CHECK_CACHE_MAX_AGE seconds.
+        # Other processes keep their cache for at most apps.checks.constants.GRANT_MAX_AGE_SECONDS.
         logger.exception("The check-state epoch could not be published")
 
 

@@ -3,19 +3,18 @@ check-state epoch). Short timeouts: the check path must never wait on Redis for 
 
 import functools
 
+import redis
 from django.conf import settings
 
-TIMEOUT_SECONDS = 0.05
+from apps.core.constants import REDIS_TIMEOUT_SECONDS
 
 
-def redis_client():
+def redis_client() -> redis.Redis:
     return _client(settings.REDIS_URL)
 
 
 @functools.cache
-def _client(url: str):
-    import redis
-
+def _client(url: str) -> redis.Redis:
     return redis.Redis.from_url(
-        url, socket_timeout=TIMEOUT_SECONDS, socket_connect_timeout=TIMEOUT_SECONDS
+        url, socket_timeout=REDIS_TIMEOUT_SECONDS, socket_connect_timeout=REDIS_TIMEOUT_SECONDS
     )
