@@ -94,7 +94,7 @@ def _body(request: HttpRequest, limit: int) -> Any:
     try:
         return decode_body(raw)
     except BodyError as exc:
-        raise CheckError(400, exc.code, exc.message) from exc
+        raise CheckError(400, exc.code, exc.message, {"body": exc.message}) from exc
 
 
 def _policy(grant: Grant) -> CompiledPolicy | None:
@@ -108,7 +108,9 @@ def _evaluate(grant: Grant, policy: CompiledPolicy | None, body: dict[str, Any],
     problems = context_type_problems(policy, request)
     if problems:
         raise CheckInputError({prefix + path: message for path, message in problems.items()})
-    facts = AgentFacts(suspended=grant.suspended, autonomy_paused=grant.autonomy_paused)
+    facts = AgentFacts(
+        suspended=grant.suspended, autonomy_paused=grant.autonomy_paused, team=grant.agent_team
+    )
     started = time.perf_counter_ns()
     outcome = decide(policy, facts, request)
     elapsed_us = (time.perf_counter_ns() - started) // 1000
@@ -224,3 +226,13 @@ def check_batch(request: HttpRequest) -> JsonResponse:
         return JsonResponse({"results": _decide_all(grant, checks, batch=True)})
     except CheckError as exc:
         return _error(exc)
+
+
+@csrf_exempt
+def with_trailing_slash(request: HttpRequest) -> JsonResponse:
+    """The agent API's paths have no trailing slash; a redirect could lose the body, so say
+    which path is meant instead."""
+    path = request.path.rstrip("/")
+    return _error(
+        CheckError(404, "not_found", f"No such path: use POST {path} (no trailing slash).")
+    )

@@ -31,6 +31,7 @@ class Grant:
     agent_id: int
     agent_key: str
     agent_name: str
+    agent_team: str | None
     suspended: bool
     autonomy_paused: bool
     policy_id: int | None
@@ -67,6 +68,7 @@ def grant_from_key(
         agent_id=key.agent_id,
         agent_key=key.agent.key,
         agent_name=key.agent.name,
+        agent_team=key.agent.team.key if key.agent.team_id else None,
         suspended=key.agent.status == AgentStatus.SUSPENDED,
         autonomy_paused=key.organization.autonomy_paused_at is not None,
         policy_id=key.agent.policy_id,

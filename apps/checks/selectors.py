@@ -16,7 +16,7 @@ def agent_key_for_check(*, key_hash: str) -> AgentKey | None:
         policy_id=OuterRef("agent__policy_id"), state=VersionState.ACTIVE
     )
     return (
-        AgentKey.objects.select_related("agent", "organization")
+        AgentKey.objects.select_related("agent", "agent__team", "organization")
         .annotate(
             active_version_id=Subquery(active.values("pk")[:1]),
             active_version_hash=Subquery(active.values("content_hash")[:1]),

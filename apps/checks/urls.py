@@ -7,6 +7,8 @@ from apps.checks import agent_api, api
 agent_urlpatterns = [
     path("check", agent_api.check, name="check"),
     path("check/batch", agent_api.check_batch, name="check-batch"),
+    path("check/", agent_api.with_trailing_slash),
+    path("check/batch/", agent_api.with_trailing_slash),
 ]
 
 urlpatterns = [

@@ -20,6 +20,7 @@ from apps.engine.types import (
     CompiledPolicy,
     Decision,
     Reason,
+    Trigger,
 )
 
 _NO_OBLIGATIONS: Mapping[str, Any] = MappingProxyType({})
@@ -44,11 +45,21 @@ def context_type_problems(policy: CompiledPolicy | None, request: CheckRequest) 
     problems = {}
     for name, _bound in action.limits:
         value = request.context.get(name)
-        if value is not None and not _is_number(value):
+        if value is not None and (not _is_number(value) or value < 0):
             problems[f"context.{name}"] = (
-                f"must be a number (a limit of {action.key} applies to it)"
+                f"must be a number ≥ 0 (a limit of {action.key} applies to it)"
             )
     return problems
+
+
+def _more_urgent(policy: CompiledPolicy, candidate: Trigger, current: Trigger) -> bool:
+    order = list(policy.triggers)  # the policy's own order breaks ties
+
+    def rank(trigger: Trigger) -> tuple[float, int]:
+        minutes = trigger.respond_within_minutes
+        return (minutes if minutes else float("inf"), order.index(trigger.signal))
+
+    return rank(candidate) < rank(current)
 
 
 def decide(policy: CompiledPolicy | None, agent: AgentFacts, request: CheckRequest) -> Decision:
@@ -74,23 +85,28 @@ def _decide(policy: CompiledPolicy | None, agent: AgentFacts, request: CheckRequ
     approvals: list[Reason] = []
     obligations: dict[str, Any] = {}
 
+    # Every trigger among the signals is a reason, once, in the order the agent sent them;
+    # the most urgent (shortest response window, then the policy's order) routes.
     trigger = None
+    seen: set[str] = set()
     for signal in request.signals:
         found = policy.triggers.get(signal)
-        if found is not None:
-            if trigger is None:
-                trigger = found
-            window = (
-                f" within {found.respond_within_minutes} minutes"
-                if found.respond_within_minutes
-                else ""
+        if found is None or signal in seen:
+            continue
+        seen.add(signal)
+        if trigger is None or _more_urgent(policy, found, trigger):
+            trigger = found
+        window = (
+            f" within {found.respond_within_minutes} minutes"
+            if found.respond_within_minutes
+            else ""
+        )
+        escalations.append(
+            Reason(
+                f"trigger.{signal}",
+                f"“{signal}” ends the agent's turn: {found.route_to_team} takes over{window}.",
             )
-            escalations.append(
-                Reason(
-                    f"trigger.{signal}",
-                    f"“{signal}” ends the agent's turn: {found.route_to_team} takes over{window}.",
-                )
-            )
+        )
 
     action = policy.actions.get(request.action)
     if action is None:
@@ -201,12 +217,12 @@ def _decide(policy: CompiledPolicy | None, agent: AgentFacts, request: CheckRequ
     if denials or action is None:
         return Decision(DENY, reasons, _NO_OBLIGATIONS)
     if escalations_after_deny:
-        if action.route_to_team:
-            obligations["route_to_team"] = action.route_to_team
+        if action.route_to_team or agent.team:
+            obligations["route_to_team"] = action.route_to_team or agent.team
         return Decision(ESCALATE, reasons, MappingProxyType(obligations))
     if approvals:
-        if action.approver_team:
-            obligations["approver_team"] = action.approver_team
+        if action.approver_team or agent.team:
+            obligations["approver_team"] = action.approver_team or agent.team
         if policy.approval_expires_after_hours:
             obligations["expires_after_hours"] = policy.approval_expires_after_hours
         return Decision(REQUIRE_APPROVAL, reasons, MappingProxyType(obligations))

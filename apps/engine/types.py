@@ -55,6 +55,7 @@ class CompiledPolicy:
 class AgentFacts:
     suspended: bool = False
     autonomy_paused: bool = False
+    team: str | None = None  # the agent's owning team: approves where the policy names none
 
 
 @dataclass(frozen=True, slots=True)

@@ -257,6 +257,13 @@ def test_bodies_other_than_utf8_are_refused(agent_world):
     assert response.json()["error"]["code"] == "malformed_json"
 
 
+@pytest.mark.parametrize("path", ["/api/v1/check/", "/api/v1/check/batch/"])
+def test_a_trailing_slash_is_named_not_redirected(agent_world, path):
+    response = post(agent_world.raw_key, {"action": "x"}, path=path)
+    assert response.status_code == 404
+    assert path.rstrip("/") + " (no trailing slash)" in response.json()["error"]["message"]
+
+
 def test_get_is_405_json(agent_world):
     response = Client().get("/api/v1/check", HTTP_AUTHORIZATION=f"Bearer {agent_world.raw_key}")
     assert response.status_code == 405

@@ -225,7 +225,31 @@ def test_every_matching_rule_adds_a_reason_decisive_first():
         "channel.not_allowed",
         "confidence.below_threshold",
     ]
-    assert dict(result.obligations) == {"route_to_team": "deal-desk", "respond_within_minutes": 30}
+    # The most urgent trigger routes, whatever the order of the signals.
+    assert dict(result.obligations) == {
+        "route_to_team": "sales-leadership",
+        "respond_within_minutes": 15,
+    }
+
+
+def test_the_most_urgent_trigger_routes_in_any_order_and_repeats_count_once():
+    forward = check("send_follow_up", signals=["pricing_question", "buying_intent"])
+    backward = check("send_follow_up", signals=["buying_intent", "pricing_question"])
+    assert dict(forward.obligations) == dict(backward.obligations)
+    twice = check("send_follow_up", signals=["pricing_question", "pricing_question"])
+    assert [r.code for r in twice.reasons] == ["trigger.pricing_question"]
+
+
+def test_the_agents_own_team_approves_where_the_action_names_none():
+    request = CheckRequest("send_follow_up", 0.5, (), {})
+    owned = decide(POLICY, AgentFacts(team="sales-leadership"), request)
+    assert owned.decision == "require_approval"
+    assert owned.obligations["approver_team"] == "sales-leadership"
+    assert "approver_team" not in decide(POLICY, AgentFacts(), request).obligations
+    named = decide(
+        POLICY, AgentFacts(team="x"), CheckRequest("offer_discount", 0.9, (), {"discount_pct": 9})
+    )
+    assert named.obligations["approver_team"] == "deal-desk"
 
 
 def test_obligations_name_the_teams():
@@ -241,8 +265,11 @@ def test_obligations_name_the_teams():
 def test_limit_values_of_the_wrong_type_are_reported():
     request = CheckRequest("offer_discount", 0.9, (), {"discount_pct": "lots"})
     assert context_type_problems(POLICY, request) == {
-        "context.discount_pct": "must be a number (a limit of offer_discount applies to it)"
+        "context.discount_pct": "must be a number ≥ 0 (a limit of offer_discount applies to it)"
     }
+    assert context_type_problems(
+        POLICY, CheckRequest("offer_discount", 0.9, (), {"discount_pct": -50})
+    )
     assert context_type_problems(
         POLICY, CheckRequest("offer_discount", 0.9, (), {"discount_pct": True})
     )
