@@ -7,7 +7,6 @@ import time
 from typing import Any
 
 from django.conf import settings
-from django.db import DatabaseError
 from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
@@ -181,7 +180,7 @@ def _decide_all(grant: Grant, bodies: list[Any], batch: bool) -> list[dict[str, 
         outcomes.append(outcome)
     try:
         decisions_record(rows=rows)
-    except DatabaseError as exc:
+    except Exception as exc:  # whatever it is, an unrecorded decision is not given
         logger.exception("Decisions could not be recorded; none is given")
         raise CheckError(
             503, "unavailable", "The decision could not be recorded; treat it as deny and retry."

@@ -68,7 +68,7 @@ def grant_from_key(
         agent_id=key.agent_id,
         agent_key=key.agent.key,
         agent_name=key.agent.name,
-        agent_team=key.agent.team.key if key.agent.team_id else None,
+        agent_team=key.agent.team.key if key.agent.team is not None else None,
         suspended=key.agent.status == AgentStatus.SUSPENDED,
         autonomy_paused=key.organization.autonomy_paused_at is not None,
         policy_id=key.agent.policy_id,

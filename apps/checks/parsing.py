@@ -144,7 +144,7 @@ def parse_check(body: Any, prefix: str = "") -> tuple[CheckRequest, str]:
     if problems:
         raise CheckInputError(problems)
     request = CheckRequest(
-        action=action,
+        action=str(action),
         confidence=float(confidence) if confidence is not None else None,
         signals=tuple(signals),
         context=MappingProxyType(context),

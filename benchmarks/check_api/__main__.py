@@ -62,6 +62,10 @@ def _recreate_database(url: str) -> None:
     import psycopg
 
     name = urlsplit(url).path.lstrip("/")
+    if "bench" not in name:
+        raise SystemExit(
+            f"Refusing to drop {name!r}: the benchmark's database must be named *bench*."
+        )
     admin = urlunsplit(urlsplit(url)._replace(path="/postgres"))
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -258,7 +262,8 @@ def main() -> int:
         )
         _say("")
     _say(
-        f"hot path: {key_reads} reads of agent keys for {audit['requests']} checks at "
+        f"hot path: {key_reads} agent-key lookups (reads, and last-used updates) for "
+        f"{audit['requests']} checks at "
         f"concurrency 16 ({args.workers} processes x {args.duration} s; the cache is "
         f"re-validated at most once a second per process)"
     )

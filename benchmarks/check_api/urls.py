@@ -1,3 +1,5 @@
+"""The site's URLs with the two baselines of the benchmark beside them."""
+
 from django.urls import path
 
 from benchmarks.check_api import baselines

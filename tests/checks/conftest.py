@@ -1,3 +1,5 @@
+"""The agent world of the check API's tests: a published policy, an agent, its key."""
+
 import pytest
 
 from apps.agents import services as agent_services
