@@ -61,8 +61,10 @@ def demo_policy_history(*, organization, author: User, reviewer: User) -> Policy
         description="What the pipeline agents may do between calls.",
     )
 
-    def reviewed(doc: dict, *, approve: bool, comment: str):
-        version = services.policy_version_create(policy=policy, by=author, document=doc)
+    def reviewed(doc: dict, *, approve: bool, comment: str, based_on=None):
+        version = services.policy_version_create(
+            policy=policy, by=author, document=doc, based_on=based_on
+        )
         services.policy_version_submit(version=version, by=author)
         if approve:
             return services.policy_version_approve(version=version, by=reviewer, comment=comment)
@@ -72,6 +74,7 @@ def demo_policy_history(*, organization, author: User, reviewer: User) -> Policy
     services.policy_version_publish(version=first, by=reviewer)
     second = reviewed(
         _example(),
+        based_on=first,
         approve=True,
         comment="Two weeks of approvals: follow-ups and CRM updates went out unchanged. "
         "Make them autonomous; pricing stays with the deal desk.",
@@ -79,9 +82,13 @@ def demo_policy_history(*, organization, author: User, reviewer: User) -> Policy
     services.policy_version_publish(version=second, by=reviewer)
     reviewed(
         _loosen_pricing(),
+        based_on=second,
         approve=False,
         comment="Quoting prices stays with the deal desk; 15% is far above what we approve.",
     )
-    pending = services.policy_version_create(policy=policy, by=author, document=_next_step())
+    # Each later version is written from the active one, as authors do in the editor.
+    pending = services.policy_version_create(
+        policy=policy, by=author, document=_next_step(), based_on=second
+    )
     services.policy_version_submit(version=pending, by=author)
     return policy

@@ -244,3 +244,6 @@ def test_demo_policy_history(db):
     assert active.document["actions"]["send_follow_up"]["mode"] == "autonomous"
     assert active.reviewed_by.username == "rita"
     assert active.author.username == "adam"
+    # Written from the version in force, as in the editor: no "moved on" warning on review.
+    based_on = dict(policy.versions.values_list("number", "based_on__number"))
+    assert based_on == {1: None, 2: 1, 3: 2, 4: 2}
