@@ -8,7 +8,15 @@ from typing import Any
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.views import APIView
 
-from apps.checks.constants import MAX_BATCH, MAX_SIGNALS, MAX_STRING
+from apps.checks.constants import (
+    MAX_BATCH,
+    MAX_BATCH_BODY_BYTES,
+    MAX_BODY_BYTES,
+    MAX_JSON_DEPTH,
+    MAX_REQUEST_ID,
+    MAX_SIGNALS,
+    MAX_STRING,
+)
 from apps.engine.types import ALLOW, DENY, ESCALATE, REQUIRE_APPROVAL
 
 TAG = "Agent API"
@@ -55,6 +63,12 @@ COMPONENTS: dict[str, Any] = {
         },
         "CheckRequest": {
             "type": "object",
+            "description": (
+                f"A UTF-8 JSON object of at most {MAX_BODY_BYTES // 1024} KiB (a batch: "
+                f"{MAX_BATCH_BODY_BYTES // (1024 * 1024)} MiB in all), nested at most "
+                f"{MAX_JSON_DEPTH} levels, its numbers finite. A context value named by a "
+                "limit of the action must be a number ≥ 0."
+            ),
             "required": ["action"],
             "properties": {
                 "action": {**_TEXT, "description": "An action key; unknown ones are denied."},
@@ -62,7 +76,7 @@ COMPONENTS: dict[str, Any] = {
                 "signals": {**_TEXT_LIST, "maxItems": MAX_SIGNALS},
                 "context": _ref("CheckContext"),
                 "subject": _ref("CheckSubject"),
-                "request_id": {"type": "string", "maxLength": 200, "nullable": True},
+                "request_id": {"type": "string", "maxLength": MAX_REQUEST_ID, "nullable": True},
             },
             "additionalProperties": False,
         },
