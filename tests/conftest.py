@@ -83,6 +83,8 @@ def world(db) -> World:
     other_key = agent_services.agent_key_create(agent=other_agent, by=stranger)
     decision = record_decision(agent_key.key, {"action": "send_follow_up"})
     other_decision = record_decision(other_key.key, {"action": "send_follow_up"})
+    webhook = make_webhook(org, by=owner)
+    other_webhook = make_webhook(other, by=stranger)
     approval, handoff = record_human_work(agent_key.key, team="deal-desk")
     other_approval, other_handoff = record_human_work(other_key.key, team="other-team")
     names = {
@@ -96,6 +98,8 @@ def world(db) -> World:
         "decision": decision.decision_id,
         "approval": approval.public_id,
         "handoff": handoff.public_id,
+        "webhook": webhook.public_id,
+        "webhook_message": webhook.messages.get().public_id,
         "actions": "send_follow_up",
         "signals": "buying_intent",
         "data_categories": "contact_details",
@@ -112,6 +116,8 @@ def world(db) -> World:
         "decision": other_decision.decision_id,
         "approval": other_approval.public_id,
         "handoff": other_handoff.public_id,
+        "webhook": other_webhook.public_id,
+        "webhook_message": other_webhook.messages.get().public_id,
         "actions": "other_only",
         "signals": "other_only",
         "data_categories": "other_only",
@@ -233,6 +239,19 @@ def record_human_work(key, *, team: str):
         context={"summary": "Wants a price for 40 seats.", "intent_tags": ["pricing"]},
     )
     return approval, handoff
+
+
+def make_webhook(org: Organization, *, by: User):
+    """An endpoint told of new approvals: the human work recorded next leaves one message
+    in its outbox."""
+    from apps.humans import services as human_services
+
+    return human_services.webhook_endpoint_create(
+        organization=org,
+        by=by,
+        url=f"https://hooks.example.com/{org.slug}",
+        events=["approval.created"],
+    )
 
 
 def make_foreign_objects(org: Organization, *, owner: User) -> None:

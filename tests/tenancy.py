@@ -122,6 +122,27 @@ API_ENDPOINTS: list[Endpoint] = [
     Endpoint("GET", "handoffs/{handoff}/", Capability.WORK_INBOX),
     Endpoint("POST", "handoffs/{handoff}/claim/", Capability.WORK_INBOX),
     Endpoint("POST", "handoffs/{handoff}/close/", Capability.WORK_INBOX, {"resolution": "Called"}),
+    Endpoint("GET", "webhooks/", Capability.MANAGE_WEBHOOKS),
+    Endpoint(
+        "POST",
+        "webhooks/",
+        Capability.MANAGE_WEBHOOKS,
+        {"url": "https://hooks.example.com/new", "events": ["handoff.created"]},
+        201,
+    ),
+    Endpoint("GET", "webhooks/{webhook}/", Capability.MANAGE_WEBHOOKS),
+    Endpoint("PATCH", "webhooks/{webhook}/", Capability.MANAGE_WEBHOOKS, {"active": False}),
+    Endpoint("DELETE", "webhooks/{webhook}/", Capability.MANAGE_WEBHOOKS, None, 204),
+    Endpoint("POST", "webhooks/{webhook}/rotate-secret/", Capability.MANAGE_WEBHOOKS),
+    Endpoint("GET", "webhooks/{webhook}/deliveries/", Capability.MANAGE_WEBHOOKS),
+    Endpoint("GET", "webhooks/{webhook}/deliveries/{webhook_message}/", Capability.MANAGE_WEBHOOKS),
+    Endpoint(
+        "POST",
+        "webhooks/{webhook}/deliveries/{webhook_message}/redeliver/",
+        Capability.MANAGE_WEBHOOKS,
+        None,
+        202,
+    ),
 ]
 
 # Pages under /o/{org}/ (POST bodies are valid form submissions).
@@ -205,6 +226,22 @@ PAGES: list[Endpoint] = [
         "POST", "policies/{policy}/v/2/reject/", Capability.REVIEW_POLICIES, {"comment": "no"}, 302
     ),
     Endpoint("POST", "policies/{policy}/v/3/publish/", Capability.PUBLISH_POLICIES, {}, 302),
+    Endpoint("GET", "webhooks/", Capability.MANAGE_WEBHOOKS),
+    Endpoint(
+        "POST",
+        "webhooks/",
+        Capability.MANAGE_WEBHOOKS,
+        {"url": "https://hooks.example.com/new", "events": "handoff.created", "format": "slack"},
+    ),
+    Endpoint("POST", "webhooks/{webhook}/", Capability.MANAGE_WEBHOOKS, {"action": "rotate"}),
+    Endpoint("POST", "webhooks/{webhook}/", Capability.MANAGE_WEBHOOKS, {"action": "disable"}, 302),
+    Endpoint(
+        "POST",
+        "webhooks/{webhook}/deliveries/{webhook_message}/redeliver/",
+        Capability.MANAGE_WEBHOOKS,
+        {},
+        302,
+    ),
 ]
 
 # Objects named in paths: World.names (the caller's own) and World.foreign_names (another

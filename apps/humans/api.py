@@ -1,16 +1,33 @@
 """Management API of the human loop: the approval inbox and handoffs, for people. Who may
-decide is the service's question (decision rights); reading needs the inbox capability."""
+decide is the service's question (decision rights); reading needs the inbox capability.
+Webhooks (endpoints, their secrets, their deliveries) need the webhook capability."""
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import exceptions
+from rest_framework import exceptions, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps.humans import services
 from apps.humans.constants import ApprovalStatus, HandoffStatus
-from apps.humans.models import Approval, Handoff
-from apps.humans.selectors import approvals_list, handoffs_list
-from apps.humans.serializers import ApprovalDecideIn, ApprovalOut, HandoffCloseIn, HandoffOut
+from apps.humans.models import Approval, Handoff, WebhookEndpoint, WebhookMessage
+from apps.humans.selectors import (
+    approvals_list,
+    handoffs_list,
+    webhook_endpoints_list,
+    webhook_messages_list,
+)
+from apps.humans.serializers import (
+    ApprovalDecideIn,
+    ApprovalOut,
+    HandoffCloseIn,
+    HandoffOut,
+    WebhookEndpointIn,
+    WebhookEndpointOut,
+    WebhookEndpointPatchIn,
+    WebhookEndpointSecretOut,
+    WebhookMessageDetailOut,
+    WebhookMessageOut,
+)
 from apps.organizations.constants import Capability
 from apps.organizations.tenancy import OrganizationAPIView
 
@@ -138,3 +155,121 @@ class HandoffCloseView(HandoffScoped):
             handoff=self.get_handoff(), by=request.user, **payload.validated_data
         )
         return Response(HandoffOut(closed).data)
+
+
+class WebhookListView(OrganizationAPIView):
+    permission_map = {"GET": Capability.MANAGE_WEBHOOKS, "POST": Capability.MANAGE_WEBHOOKS}
+    serializer_class = WebhookEndpointOut
+
+    def get_base_queryset(self):
+        return webhook_endpoints_list(organization=self.organization)
+
+    @extend_schema(operation_id="orgs_webhooks_list", responses=WebhookEndpointOut(many=True))
+    def get(self, request: Request, org: str) -> Response:
+        page = self.paginate_queryset(self.get_queryset())
+        return self.get_paginated_response(WebhookEndpointOut(page, many=True).data)
+
+    @extend_schema(request=WebhookEndpointIn, responses={201: WebhookEndpointSecretOut})
+    def post(self, request: Request, org: str) -> Response:
+        payload = WebhookEndpointIn(data=request.data)
+        payload.is_valid(raise_exception=True)
+        endpoint = services.webhook_endpoint_create(
+            organization=self.organization, by=request.user, **payload.validated_data
+        )
+        response = Response(WebhookEndpointSecretOut(endpoint).data, status=201)
+        response["Cache-Control"] = "no-store"  # holds a secret shown once
+        return response
+
+
+class WebhookScoped(OrganizationAPIView):
+    serializer_class = WebhookEndpointOut
+
+    def get_base_queryset(self):
+        return webhook_endpoints_list(organization=self.organization)
+
+    def get_endpoint(self) -> WebhookEndpoint:
+        found = self.get_queryset().filter(public_id=self.kwargs["webhook"]).first()
+        if found is None:
+            raise exceptions.NotFound("No such webhook.")
+        return found
+
+
+class WebhookDetailView(WebhookScoped):
+    permission_map = {
+        "GET": Capability.MANAGE_WEBHOOKS,
+        "PATCH": Capability.MANAGE_WEBHOOKS,
+        "DELETE": Capability.MANAGE_WEBHOOKS,
+    }
+
+    @extend_schema(responses=WebhookEndpointOut)
+    def get(self, request: Request, org: str, webhook: str) -> Response:
+        return Response(WebhookEndpointOut(self.get_endpoint()).data)
+
+    @extend_schema(request=WebhookEndpointPatchIn, responses=WebhookEndpointOut)
+    def patch(self, request: Request, org: str, webhook: str) -> Response:
+        endpoint = self.get_endpoint()
+        payload = WebhookEndpointPatchIn(data=request.data)
+        payload.is_valid(raise_exception=True)
+        services.webhook_endpoint_update(
+            endpoint=endpoint, by=request.user, **payload.validated_data
+        )
+        return Response(WebhookEndpointOut(self.get_endpoint()).data)
+
+    @extend_schema(responses={204: None})
+    def delete(self, request: Request, org: str, webhook: str) -> Response:
+        services.webhook_endpoint_delete(endpoint=self.get_endpoint(), by=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class WebhookRotateSecretView(WebhookScoped):
+    permission_map = {"POST": Capability.MANAGE_WEBHOOKS}
+
+    @extend_schema(request=None, responses=WebhookEndpointSecretOut)
+    def post(self, request: Request, org: str, webhook: str) -> Response:
+        endpoint = services.webhook_endpoint_rotate_secret(
+            endpoint=self.get_endpoint(), by=request.user
+        )
+        response = Response(WebhookEndpointSecretOut(endpoint).data)
+        response["Cache-Control"] = "no-store"
+        return response
+
+
+class WebhookDeliveriesView(WebhookScoped):
+    permission_map = {"GET": Capability.MANAGE_WEBHOOKS}
+    serializer_class = WebhookMessageOut
+
+    @extend_schema(operation_id="orgs_webhooks_deliveries_list")
+    def get(self, request: Request, org: str, webhook: str) -> Response:
+        messages = webhook_messages_list(endpoint=self.get_endpoint())
+        page = self.paginate_queryset(messages)
+        return self.get_paginated_response(WebhookMessageOut(page, many=True).data)
+
+
+class DeliveryScoped(WebhookScoped):
+    def get_message(self) -> WebhookMessage:
+        found = (
+            webhook_messages_list(endpoint=self.get_endpoint())
+            .prefetch_related("tries")
+            .filter(public_id=self.kwargs["message"])
+            .first()
+        )
+        if found is None:
+            raise exceptions.NotFound("No such delivery.")
+        return found
+
+
+class WebhookDeliveryDetailView(DeliveryScoped):
+    permission_map = {"GET": Capability.MANAGE_WEBHOOKS}
+
+    @extend_schema(responses=WebhookMessageDetailOut)
+    def get(self, request: Request, org: str, webhook: str, message: str) -> Response:
+        return Response(WebhookMessageDetailOut(self.get_message()).data)
+
+
+class WebhookRedeliverView(DeliveryScoped):
+    permission_map = {"POST": Capability.MANAGE_WEBHOOKS}
+
+    @extend_schema(request=None, responses={202: WebhookMessageOut})
+    def post(self, request: Request, org: str, webhook: str, message: str) -> Response:
+        queued = services.webhook_message_redeliver(message=self.get_message(), by=request.user)
+        return Response(WebhookMessageOut(queued).data, status=status.HTTP_202_ACCEPTED)

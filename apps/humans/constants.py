@@ -33,3 +33,50 @@ DEFAULT_HANDOFF_MINUTES = 60
 REMINDER_WHEN_LEFT = 0.25
 MAX_IDEMPOTENCY_KEY = 200
 MAX_DETAIL = 1000
+
+
+# ---- outbound webhooks and e-mail notifications ----------------------------------------
+
+
+class WebhookEvent(models.TextChoices):
+    APPROVAL_CREATED = "approval.created", "An approval is waiting for a person"
+    APPROVAL_RESOLVED = "approval.resolved", "An approval was approved, edited, rejected or expired"
+    HANDOFF_CREATED = "handoff.created", "A conversation was handed to a person"
+    HANDOFF_OVERDUE = "handoff.overdue", "A handoff is past its response time"
+    POLICY_VERSION_PUBLISHED = "policy_version.published", "A policy version became active"
+
+
+class WebhookFormat(models.TextChoices):
+    STANDARD = "standard", "Standard Webhooks (signed JSON)"
+    SLACK = "slack", "Slack incoming webhook"
+
+
+class WebhookStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    DELIVERED = "delivered", "Delivered"
+    FAILED = "failed", "Failed"
+
+
+class NotificationKind(models.TextChoices):
+    APPROVAL_CREATED = "approval_created", "New approval"
+    APPROVAL_REMINDER = "approval_reminder", "Approval due soon"
+    HANDOFF_CREATED = "handoff_created", "New handoff"
+    HANDOFF_OVERDUE = "handoff_overdue", "Handoff overdue"
+
+
+WEBHOOK_ENDPOINT_ID_PREFIX = "whe_"
+WEBHOOK_MESSAGE_ID_PREFIX = "msg_"
+WEBHOOK_SECRET_PREFIX = "whsec_"  # the Standard Webhooks form: whsec_<base64 of the key>
+WEBHOOK_SECRET_BYTES = 24
+MAX_WEBHOOK_URL = 2000
+MAX_WEBHOOK_ENDPOINTS = 20  # per organization
+# After a rotation, messages are signed with the old secret too for this long, so that
+# receivers can switch over without dropping any (Standard Webhooks allows several signatures).
+WEBHOOK_SECRET_OVERLAP_HOURS = 24
+# No retry waits longer than this, however many attempts came before.
+WEBHOOK_BACKOFF_CAP_SECONDS = 3600
+# At most this many due messages are queued by one sweep.
+WEBHOOK_SWEEP_BATCH = 200
+# What is kept of a receiver's answer, for the delivery history.
+WEBHOOK_RESPONSE_EXCERPT = 500
+WEBHOOK_USER_AGENT = "Mandate-Webhooks/1"

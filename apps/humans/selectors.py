@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.humans.constants import ApprovalStatus, HandoffStatus
-from apps.humans.models import Approval, Handoff
+from apps.humans.models import Approval, Handoff, WebhookEndpoint, WebhookMessage
 from apps.organizations.constants import Role
 from apps.organizations.models import Membership, Organization, TeamMembership
 
@@ -56,3 +56,16 @@ def human_loop_summary(*, organization: Organization, now: datetime | None = Non
         "handoffs_open": waiting.count(),
         "handoffs_overdue": waiting.filter(due_at__lte=now).count(),
     }
+
+
+def webhook_endpoints_list(*, organization: Organization) -> QuerySet[WebhookEndpoint]:
+    return WebhookEndpoint.objects.filter(organization=organization).select_related("created_by")
+
+
+def webhook_messages_list(*, endpoint: WebhookEndpoint) -> QuerySet[WebhookMessage]:
+    """An endpoint's deliveries, newest first."""
+    return (
+        WebhookMessage.objects.filter(organization_id=endpoint.organization_id, endpoint=endpoint)
+        .select_related("endpoint")
+        .order_by("-created_at", "-id")
+    )

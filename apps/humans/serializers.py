@@ -1,13 +1,27 @@
 """Input and output serializers for approvals, handoffs and outcomes (agent API and the
-management API)."""
+management API), and for webhooks and their deliveries."""
 
 import json
 
 from rest_framework import serializers
 
 from apps.core.api import StrictSerializer
-from apps.humans.constants import MAX_DETAIL, MAX_IDEMPOTENCY_KEY, Verdict
-from apps.humans.models import Approval, Handoff, Outcome
+from apps.humans.constants import (
+    MAX_DETAIL,
+    MAX_IDEMPOTENCY_KEY,
+    MAX_WEBHOOK_URL,
+    Verdict,
+    WebhookEvent,
+    WebhookFormat,
+)
+from apps.humans.models import (
+    Approval,
+    Handoff,
+    Outcome,
+    WebhookAttempt,
+    WebhookEndpoint,
+    WebhookMessage,
+)
 
 MAX_PACKAGE_BYTES = 256 * 1024
 
@@ -139,3 +153,106 @@ class HandoffCloseIn(StrictSerializer):
         max_length=5000, required=False, allow_blank=True, default=""
     )
     follow_up = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+
+
+# ---- webhooks ------------------------------------------------------------------------------
+
+
+class WebhookEndpointIn(StrictSerializer):
+    url = serializers.CharField(max_length=MAX_WEBHOOK_URL)
+    events = serializers.ListField(
+        child=serializers.ChoiceField(choices=WebhookEvent.choices), allow_empty=False
+    )
+    format = serializers.ChoiceField(
+        choices=WebhookFormat.choices, required=False, default=WebhookFormat.STANDARD
+    )
+    description = serializers.CharField(
+        max_length=200, required=False, allow_blank=True, default=""
+    )
+
+
+class WebhookEndpointPatchIn(StrictSerializer):
+    url = serializers.CharField(max_length=MAX_WEBHOOK_URL, required=False)
+    events = serializers.ListField(
+        child=serializers.ChoiceField(choices=WebhookEvent.choices),
+        allow_empty=False,
+        required=False,
+    )
+    format = serializers.ChoiceField(choices=WebhookFormat.choices, required=False)
+    description = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    active = serializers.BooleanField(required=False)
+
+
+class WebhookEndpointOut(serializers.ModelSerializer):
+    """An endpoint as listed: the secret only as its first characters."""
+
+    id = serializers.CharField(source="public_id")
+    created_by = serializers.CharField(source="created_by.username", default=None)
+    secret_hint = serializers.CharField()
+
+    class Meta:
+        model = WebhookEndpoint
+        fields = [
+            "id",
+            "url",
+            "description",
+            "events",
+            "format",
+            "active",
+            "secret_hint",
+            "previous_secret_until",
+            "created_by",
+            "created_at",
+            "updated_at",
+        ]
+
+
+class WebhookEndpointSecretOut(WebhookEndpointOut):
+    """At creation and rotation only: the whole secret, to verify signatures with."""
+
+    class Meta(WebhookEndpointOut.Meta):
+        fields = [*WebhookEndpointOut.Meta.fields, "secret"]
+
+
+class WebhookAttemptOut(serializers.ModelSerializer):
+    class Meta:
+        model = WebhookAttempt
+        fields = [
+            "number",
+            "url",
+            "started_at",
+            "finished_at",
+            "status_code",
+            "error",
+            "response_excerpt",
+            "duration_ms",
+        ]
+
+
+class WebhookMessageOut(serializers.ModelSerializer):
+    """A delivery: the event sent to one endpoint; its id is the webhook-id header."""
+
+    id = serializers.CharField(source="public_id")
+    endpoint = serializers.CharField(source="endpoint.public_id")
+
+    class Meta:
+        model = WebhookMessage
+        fields = [
+            "id",
+            "endpoint",
+            "event_type",
+            "status",
+            "attempts",
+            "next_attempt_at",
+            "last_status_code",
+            "last_error",
+            "delivered_at",
+            "created_at",
+        ]
+
+
+class WebhookMessageDetailOut(WebhookMessageOut):
+    attempt_log = WebhookAttemptOut(source="tries", many=True)
+
+    class Meta(WebhookMessageOut.Meta):
+        fields = [*WebhookMessageOut.Meta.fields, "payload", "attempt_log"]

@@ -1,11 +1,16 @@
-"""Writes for approvals, handoffs and outcomes. Each state change writes its audit event in
-its transaction; the first decision on an approval or handoff wins, the second is told."""
+"""Writes for approvals, handoffs and outcomes, and for the webhooks and e-mail that tell
+people and systems about them. Each state change writes its audit event in its transaction,
+and its webhook events into the outbox in the same transaction; the first decision on an
+approval or handoff wins, the second is told."""
 
 import hashlib
 import json
+import random
+import time
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
@@ -22,16 +27,35 @@ from apps.core.errors import (
 )
 from apps.core.ids import new_public_id
 from apps.engine.types import ESCALATE, REQUIRE_APPROVAL
+from apps.humans import webhooks
 from apps.humans.constants import (
     APPROVAL_ID_PREFIX,
     DEFAULT_APPROVAL_HOURS,
     DEFAULT_HANDOFF_MINUTES,
     HANDOFF_ID_PREFIX,
+    MAX_WEBHOOK_ENDPOINTS,
+    MAX_WEBHOOK_URL,
+    WEBHOOK_BACKOFF_CAP_SECONDS,
+    WEBHOOK_ENDPOINT_ID_PREFIX,
+    WEBHOOK_MESSAGE_ID_PREFIX,
+    WEBHOOK_SECRET_OVERLAP_HOURS,
+    WEBHOOK_SWEEP_BATCH,
     ApprovalStatus,
     HandoffStatus,
+    NotificationKind,
     Verdict,
+    WebhookEvent,
+    WebhookFormat,
+    WebhookStatus,
 )
-from apps.humans.models import Approval, Handoff, Outcome
+from apps.humans.models import (
+    Approval,
+    Handoff,
+    Outcome,
+    WebhookAttempt,
+    WebhookEndpoint,
+    WebhookMessage,
+)
 from apps.organizations.constants import Role
 from apps.organizations.models import Membership, Organization, Team, TeamMembership
 
@@ -146,6 +170,12 @@ def approval_submit(
                 "due_at": approval.due_at.isoformat(),
             },
         )
+        events_emit(
+            organization=agent.organization,
+            event=WebhookEvent.APPROVAL_CREATED,
+            payload=webhooks.approval_data(approval),
+        )
+        _notify_later(NotificationKind.APPROVAL_CREATED, approval.pk)
     return approval, True
 
 
@@ -246,6 +276,11 @@ def approval_decide(
             before={"status": ApprovalStatus.PENDING},
             after={"status": approval.status, "comment": comment},
         )
+        events_emit(
+            organization=approval.organization,
+            event=WebhookEvent.APPROVAL_RESOLVED,
+            payload=webhooks.approval_data(approval),
+        )
     return approval
 
 
@@ -261,6 +296,11 @@ def _expire(approval: Approval, now: datetime) -> None:
         object_repr=f"{approval.public_id} {approval.action}",
         before={"status": ApprovalStatus.PENDING},
         after={"status": ApprovalStatus.EXPIRED, "due_at": approval.due_at.isoformat()},
+    )
+    events_emit(
+        organization=approval.organization,
+        event=WebhookEvent.APPROVAL_RESOLVED,
+        payload=webhooks.approval_data(approval),
     )
 
 
@@ -331,6 +371,12 @@ def handoff_create(
                 "due_at": handoff.due_at.isoformat(),
             },
         )
+        events_emit(
+            organization=agent.organization,
+            event=WebhookEvent.HANDOFF_CREATED,
+            payload=webhooks.handoff_data(handoff),
+        )
+        _notify_later(NotificationKind.HANDOFF_CREATED, handoff.pk)
     return handoff, True
 
 
@@ -409,7 +455,7 @@ def handoffs_flag_overdue(*, now: datetime | None = None) -> list[int]:
             handoff = (
                 Handoff.objects.select_for_update(skip_locked=True)
                 .select_related("organization")
-                .filter(pk=handoff_id, overdue_notified_at__isnull=True)
+                .filter(pk=handoff_id, status=HandoffStatus.OPEN, overdue_notified_at__isnull=True)
                 .first()
             )
             if handoff is None:
@@ -423,6 +469,11 @@ def handoffs_flag_overdue(*, now: datetime | None = None) -> list[int]:
                 target=handoff,
                 object_repr=f"{handoff.public_id} {handoff.action}",
                 after={"due_at": handoff.due_at.isoformat()},
+            )
+            events_emit(
+                organization=handoff.organization,
+                event=WebhookEvent.HANDOFF_OVERDUE,
+                payload=webhooks.handoff_data(handoff),
             )
             flagged.append(handoff.pk)
     return flagged
@@ -482,3 +533,375 @@ def decision_outcome_report(
             after={"executed": executed, "detail": detail},
         )
     return outcome, True
+
+
+# ---- outbound webhooks -------------------------------------------------------------------
+
+
+def _deliver_later(message_id: int) -> None:
+    from apps.humans.tasks import deliver_webhook
+
+    # robust: the message is in the outbox whatever happens to the broker; the sweeper
+    # queues it again if this does not reach a worker.
+    transaction.on_commit(lambda: deliver_webhook.delay(message_id), robust=True)
+
+
+def events_emit(
+    *, organization: Organization, event: str, payload: dict[str, Any]
+) -> list[WebhookMessage]:
+    """Put the event in the outbox of every active endpoint subscribed to it, inside the
+    caller's transaction (so a change that rolls back tells nobody), and queue each delivery
+    for when it commits."""
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("events_emit must be called inside the transaction of the change")
+    now = timezone.now()
+    endpoints = [
+        endpoint
+        for endpoint in WebhookEndpoint.objects.filter(organization=organization, active=True)
+        if event in endpoint.events
+    ]
+    messages = []
+    for endpoint in endpoints:
+        message = WebhookMessage.objects.create(
+            public_id=new_public_id(WEBHOOK_MESSAGE_ID_PREFIX),
+            organization=organization,
+            endpoint=endpoint,
+            event_type=event,
+            payload=webhooks.envelope(event, payload, now),
+            next_attempt_at=now,
+        )
+        _deliver_later(message.pk)
+        messages.append(message)
+    return messages
+
+
+def _webhook_values(*, url: str, events: list[str], fmt: str, description: str) -> dict[str, Any]:
+    problems = {}
+    url = (url or "").strip()
+    refusal = webhooks.url_refusal(url) if url else "A URL is required."
+    if refusal:
+        problems["url"] = refusal
+    if len(url) > MAX_WEBHOOK_URL:
+        problems["url"] = f"At most {MAX_WEBHOOK_URL} characters."
+    unknown = [e for e in events if e not in WebhookEvent.values]
+    if unknown or not events:
+        problems["events"] = (
+            f"Unknown: {', '.join(map(str, unknown))}." if unknown else "Choose at least one event."
+        )
+    if fmt not in WebhookFormat.values:
+        problems["format"] = f"One of {', '.join(WebhookFormat.values)}."
+    if problems:
+        raise ValidationFailed("The webhook cannot be saved.", fields=problems)
+    ordered = [e for e in WebhookEvent.values if e in events]
+    return {"url": url, "events": ordered, "format": fmt, "description": description.strip()}
+
+
+def _webhook_snapshot(endpoint: WebhookEndpoint) -> dict[str, Any]:
+    return {
+        "url": endpoint.url,
+        "events": endpoint.events,
+        "format": endpoint.format,
+        "active": endpoint.active,
+        "description": endpoint.description,
+    }
+
+
+def webhook_endpoint_create(
+    *,
+    organization: Organization,
+    by: User,
+    url: str,
+    events: list[str],
+    format: str = WebhookFormat.STANDARD,
+    description: str = "",
+) -> WebhookEndpoint:
+    """Register a URL for the events chosen; its secret is in the returned object, the only
+    time it is shown."""
+    values = _webhook_values(url=url, events=list(events), fmt=format, description=description)
+    with transaction.atomic():
+        Organization.objects.select_for_update().filter(pk=organization.pk).values("pk").get()
+        if WebhookEndpoint.objects.filter(organization=organization).count() >= (
+            MAX_WEBHOOK_ENDPOINTS
+        ):
+            raise Conflict(
+                f"An organization has at most {MAX_WEBHOOK_ENDPOINTS} webhooks.",
+                code="too_many_webhooks",
+            )
+        endpoint = WebhookEndpoint.objects.create(
+            public_id=new_public_id(WEBHOOK_ENDPOINT_ID_PREFIX),
+            organization=organization,
+            secret=webhooks.new_secret(),
+            created_by=by,
+            **values,
+        )
+        audit_record(
+            organization=organization,
+            by=by,
+            verb="webhook_endpoint.created",
+            target=endpoint,
+            object_repr=f"{endpoint.public_id} {endpoint.url}",
+            after=_webhook_snapshot(endpoint),
+        )
+    return endpoint
+
+
+def _lock_endpoint(endpoint: WebhookEndpoint) -> WebhookEndpoint:
+    return (
+        WebhookEndpoint.objects.select_for_update()
+        .select_related("organization")
+        .get(pk=endpoint.pk)
+    )
+
+
+def webhook_endpoint_update(
+    *, endpoint: WebhookEndpoint, by: User, **changes: Any
+) -> WebhookEndpoint:
+    """Change the URL, events, format, description or whether it is active."""
+    allowed = {"url", "events", "format", "description", "active"}
+    unknown = set(changes) - allowed
+    if unknown:
+        raise ValidationFailed("Unknown fields.", fields=dict.fromkeys(sorted(unknown), "Unknown."))
+    with transaction.atomic():
+        endpoint = _lock_endpoint(endpoint)
+        before = _webhook_snapshot(endpoint)
+        values = _webhook_values(
+            url=changes.get("url", endpoint.url),
+            events=list(changes.get("events", endpoint.events)),
+            fmt=changes.get("format", endpoint.format),
+            description=changes.get("description", endpoint.description),
+        )
+        if "url" not in changes:  # an unchanged URL is not checked again here
+            values["url"] = endpoint.url
+        for name, value in values.items():
+            setattr(endpoint, name, value)
+        if "active" in changes:
+            endpoint.active = bool(changes["active"])
+        after = _webhook_snapshot(endpoint)
+        if after == before:
+            return endpoint
+        endpoint.save()
+        audit_record(
+            organization=endpoint.organization,
+            by=by,
+            verb="webhook_endpoint.updated",
+            target=endpoint,
+            object_repr=f"{endpoint.public_id} {endpoint.url}",
+            before={k: v for k, v in before.items() if after[k] != v},
+            after={k: v for k, v in after.items() if before[k] != v},
+        )
+    return endpoint
+
+
+def webhook_endpoint_delete(*, endpoint: WebhookEndpoint, by: User) -> None:
+    """Remove the endpoint with its outbox and history; nothing more is sent to it."""
+    with transaction.atomic():
+        endpoint = _lock_endpoint(endpoint)
+        audit_record(
+            organization=endpoint.organization,
+            by=by,
+            verb="webhook_endpoint.deleted",
+            target=endpoint,
+            object_repr=f"{endpoint.public_id} {endpoint.url}",
+            before=_webhook_snapshot(endpoint),
+        )
+        endpoint.delete()
+
+
+def webhook_endpoint_rotate_secret(*, endpoint: WebhookEndpoint, by: User) -> WebhookEndpoint:
+    """A new secret, returned once; the old one also signs for WEBHOOK_SECRET_OVERLAP_HOURS
+    so that the receiver can switch without rejecting a message."""
+    with transaction.atomic():
+        endpoint = _lock_endpoint(endpoint)
+        endpoint.previous_secret = endpoint.secret
+        endpoint.previous_secret_until = timezone.now() + timedelta(
+            hours=WEBHOOK_SECRET_OVERLAP_HOURS
+        )
+        endpoint.secret = webhooks.new_secret()
+        endpoint.save(update_fields=["secret", "previous_secret", "previous_secret_until"])
+        audit_record(
+            organization=endpoint.organization,
+            by=by,
+            verb="webhook_endpoint.secret_rotated",
+            target=endpoint,
+            object_repr=f"{endpoint.public_id} {endpoint.url}",
+            after={"previous_secret_until": endpoint.previous_secret_until.isoformat()},
+        )
+    return endpoint
+
+
+def _lease() -> timedelta:
+    """How long an attempt may take before the sweeper treats its worker as gone."""
+    return timedelta(seconds=2 * settings.MANDATE_WEBHOOK_TIMEOUT_SECONDS + 5)
+
+
+def webhook_message_redeliver(*, message: WebhookMessage, by: User) -> WebhookMessage:
+    """Send the message again (with the same webhook-id), now, with a fresh round of
+    attempts, whatever became of it before."""
+    now = timezone.now()
+    with transaction.atomic():
+        message = (
+            WebhookMessage.objects.select_for_update(of=("self",))
+            .select_related("endpoint", "organization")
+            .get(pk=message.pk)
+        )
+        if not message.endpoint.active:
+            raise Conflict(
+                "The webhook is disabled: enable it first.",
+                code="webhook_disabled",
+                fields={"active": "false"},
+            )
+        running = message.tries.filter(
+            finished_at__isnull=True, started_at__gt=now - _lease()
+        ).exists()
+        if message.status == WebhookStatus.PENDING and running:
+            raise Conflict(
+                "An attempt is being made right now; wait for its result.",
+                code="delivery_in_progress",
+                fields={"status": message.status},
+            )
+        before = {"status": message.status, "attempts": message.attempts}
+        message.status = WebhookStatus.PENDING
+        message.round_starts_after = message.attempts
+        message.next_attempt_at = now
+        message.save(update_fields=["status", "round_starts_after", "next_attempt_at"])
+        audit_record(
+            organization=message.organization,
+            by=by,
+            verb="webhook_message.redelivered",
+            target=message,
+            object_repr=f"{message.public_id} {message.event_type} to {message.endpoint.url}",
+            before=before,
+            after={"status": WebhookStatus.PENDING},
+        )
+        _deliver_later(message.pk)
+    return message
+
+
+def _backoff(round_attempts: int) -> timedelta:
+    """base * 2^(n-1) seconds after the n-th failed attempt of a round, capped, plus up to 20%."""
+    base = float(settings.MANDATE_WEBHOOK_BACKOFF_SECONDS)
+    delay = min(WEBHOOK_BACKOFF_CAP_SECONDS, base * 2 ** (round_attempts - 1))
+    return timedelta(seconds=delay * (1 + random.random() * 0.2))  # noqa: S311 - jitter
+
+
+def _claim(message_id: int, now: datetime) -> tuple[WebhookMessage, WebhookAttempt] | None:
+    """Take a due message for one attempt: the row lock keeps two workers from taking it at
+    once, and the lease (next_attempt_at moved past the attempt's longest run) keeps the
+    sweeper from queueing it again unless this worker dies."""
+    with transaction.atomic():
+        message = (
+            WebhookMessage.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("endpoint", "organization")
+            .filter(pk=message_id, status=WebhookStatus.PENDING, next_attempt_at__lte=now)
+            .first()
+        )
+        if message is None:
+            return None
+        if not message.endpoint.active:
+            message.status = WebhookStatus.FAILED
+            message.next_attempt_at = None
+            message.last_error = "The webhook was disabled before this message was sent."
+            message.save(update_fields=["status", "next_attempt_at", "last_error"])
+            return None
+        message.attempts += 1
+        message.next_attempt_at = now + _lease()
+        message.save(update_fields=["attempts", "next_attempt_at"])
+        attempt = WebhookAttempt.objects.create(
+            organization_id=message.organization_id,
+            message=message,
+            number=message.attempts,
+            url=message.endpoint.url,
+            started_at=now,
+        )
+    return message, attempt
+
+
+def webhook_message_deliver(*, message_id: int) -> str:
+    """One attempt at a due message, recorded: delivered on a 2xx, otherwise retried after
+    a backoff until MANDATE_WEBHOOK_MAX_ATTEMPTS, then failed. Returns the outcome."""
+    claimed = _claim(message_id, timezone.now())
+    if claimed is None:
+        return "skipped"
+    message, attempt = claimed
+    endpoint = message.endpoint
+    timestamp = int(time.time())
+    body = webhooks.body_for(endpoint.format, message.payload)
+    secrets = [endpoint.secret]
+    if endpoint.previous_secret and (
+        endpoint.previous_secret_until and endpoint.previous_secret_until > timezone.now()
+    ):
+        secrets.append(endpoint.previous_secret)
+    result = webhooks.post(
+        endpoint.url,
+        body=body,
+        headers=webhooks.signed_headers(
+            secrets, msg_id=message.public_id, timestamp=timestamp, body=body
+        ),
+        timeout=float(settings.MANDATE_WEBHOOK_TIMEOUT_SECONDS),
+    )
+    finished = timezone.now()
+    with transaction.atomic():
+        WebhookAttempt.objects.filter(pk=attempt.pk).update(
+            finished_at=finished,
+            status_code=result.status_code,
+            error=result.error,
+            response_excerpt=result.excerpt,
+            duration_ms=result.duration_ms,
+        )
+        current = (
+            WebhookMessage.objects.select_for_update(of=("self",))
+            .filter(pk=message.pk, status=WebhookStatus.PENDING, attempts=attempt.number)
+            .first()
+        )
+        if current is None:  # deleted, or redelivered and tried again meanwhile
+            return "superseded"
+        current.last_status_code = result.status_code
+        current.last_error = result.error
+        if result.ok:
+            current.status = WebhookStatus.DELIVERED
+            current.delivered_at = finished
+            current.next_attempt_at = None
+        elif current.attempts - current.round_starts_after >= (
+            settings.MANDATE_WEBHOOK_MAX_ATTEMPTS
+        ):
+            current.status = WebhookStatus.FAILED
+            current.next_attempt_at = None
+        else:
+            current.next_attempt_at = finished + _backoff(
+                current.attempts - current.round_starts_after
+            )
+        current.save(
+            update_fields=[
+                "status",
+                "delivered_at",
+                "next_attempt_at",
+                "last_status_code",
+                "last_error",
+            ]
+        )
+    return current.status
+
+
+def webhooks_sweep(*, now: datetime | None = None) -> list[int]:
+    """Queue every pending message that is due: retries after their backoff, and anything a
+    lost task or a dead worker left behind. A message queued twice is attempted once."""
+    from apps.humans.tasks import deliver_webhook
+
+    now = now or timezone.now()
+    due = list(
+        WebhookMessage.objects.filter(status=WebhookStatus.PENDING, next_attempt_at__lte=now)
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:WEBHOOK_SWEEP_BATCH]
+    )
+    for message_id in due:
+        deliver_webhook.delay(message_id)
+    return due
+
+
+# ---- e-mail notifications ------------------------------------------------------------------
+
+
+def _notify_later(kind: str, object_id: int) -> None:
+    from apps.humans.tasks import send_notification
+
+    transaction.on_commit(lambda: send_notification.delay(kind, object_id), robust=True)

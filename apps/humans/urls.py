@@ -1,4 +1,5 @@
-"""The agent API's human loop, and the inbox and handoffs under the organization."""
+"""The agent API's human loop, and the inbox, handoffs and webhooks under the
+organization."""
 
 from django.urls import path
 
@@ -46,5 +47,27 @@ urlpatterns = [
         ORG + "handoffs/<str:handoff_id>/close/",
         api.HandoffCloseView.as_view(),
         name="handoff-close",
+    ),
+    path(ORG + "webhooks/", api.WebhookListView.as_view(), name="webhook-list"),
+    path(ORG + "webhooks/<str:webhook>/", api.WebhookDetailView.as_view(), name="webhook-detail"),
+    path(
+        ORG + "webhooks/<str:webhook>/rotate-secret/",
+        api.WebhookRotateSecretView.as_view(),
+        name="webhook-rotate-secret",
+    ),
+    path(
+        ORG + "webhooks/<str:webhook>/deliveries/",
+        api.WebhookDeliveriesView.as_view(),
+        name="webhook-deliveries",
+    ),
+    path(
+        ORG + "webhooks/<str:webhook>/deliveries/<str:message>/",
+        api.WebhookDeliveryDetailView.as_view(),
+        name="webhook-delivery",
+    ),
+    path(
+        ORG + "webhooks/<str:webhook>/deliveries/<str:message>/redeliver/",
+        api.WebhookRedeliverView.as_view(),
+        name="webhook-redeliver",
     ),
 ]

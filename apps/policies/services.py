@@ -18,6 +18,9 @@ from apps.audit.services import audit_record
 from apps.catalogs.selectors import catalog_keys
 from apps.core.epoch import check_state_changed
 from apps.core.errors import Conflict, PermissionRefused, ValidationFailed
+from apps.humans.constants import WebhookEvent
+from apps.humans.services import events_emit
+from apps.humans.webhooks import policy_version_data
 from apps.policies import document as doc_module
 from apps.policies.constants import VersionState
 from apps.policies.diff import diff
@@ -382,6 +385,11 @@ def _activate(version: PolicyVersion, by: User | str) -> PolicyVersion:
             "content_hash": version.content_hash,
             "superseded": previous.number if previous else None,
         },
+    )
+    events_emit(
+        organization=version.organization,
+        event=WebhookEvent.POLICY_VERSION_PUBLISHED,
+        payload=policy_version_data(version),
     )
     return version
 

@@ -12,6 +12,7 @@ from apps.web.views import (
     organizations,
     policies,
     teams,
+    webhooks,
 )
 
 app_name = "web"
@@ -37,6 +38,17 @@ urlpatterns = [
     ),
     path("o/<slug:org>/autonomy/", agents.AutonomyView.as_view(), name="autonomy"),
     path("o/<slug:org>/decisions/", decisions.DecisionLogView.as_view(), name="decisions"),
+    path("o/<slug:org>/webhooks/", webhooks.WebhookListView.as_view(), name="webhooks"),
+    path(
+        "o/<slug:org>/webhooks/<str:webhook>/",
+        webhooks.WebhookActionView.as_view(),
+        name="webhook-action",
+    ),
+    path(
+        "o/<slug:org>/webhooks/<str:webhook>/deliveries/<str:message>/redeliver/",
+        webhooks.WebhookRedeliverView.as_view(),
+        name="webhook-redeliver",
+    ),
     path("o/<slug:org>/catalog/", catalogs.CatalogView.as_view(), name="catalog"),
     path(
         "o/<slug:org>/catalog/templates/<slug:key>/",

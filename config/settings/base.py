@@ -223,7 +223,18 @@ CELERY_BEAT_SCHEDULE = {
         "task": "apps.humans.tasks.flag_overdue_handoffs",
         "schedule": env.int("MANDATE_HUMAN_LOOP_INTERVAL", default=30),
     },
+    "sweep-webhooks": {
+        "task": "apps.humans.tasks.sweep_webhooks",
+        "schedule": env.float("MANDATE_WEBHOOK_SWEEP_INTERVAL", default=10),
+    },
 }
+# Outbound webhooks: attempts per message, the wait after the first failure (doubled after
+# each next one), each request's timeout, and whether loopback and private addresses may
+# receive them (off: on, a webhook could reach the site's own network).
+MANDATE_WEBHOOK_MAX_ATTEMPTS = env.int("MANDATE_WEBHOOK_MAX_ATTEMPTS", default=8)
+MANDATE_WEBHOOK_BACKOFF_SECONDS = env.float("MANDATE_WEBHOOK_BACKOFF_SECONDS", default=10)
+MANDATE_WEBHOOK_TIMEOUT_SECONDS = env.float("MANDATE_WEBHOOK_TIMEOUT_SECONDS", default=10)
+MANDATE_WEBHOOKS_ALLOW_PRIVATE = env.bool("MANDATE_WEBHOOKS_ALLOW_PRIVATE", default=False)
 # /healthz calls the worker down when its last heartbeat is older than this.
 HEALTH_WORKER_MAX_AGE_SECONDS = env.int("MANDATE_HEALTH_WORKER_MAX_AGE", default=60)
 
