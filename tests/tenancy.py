@@ -177,6 +177,13 @@ PAGES: list[Endpoint] = [
     Endpoint("POST", "agents/{agent}/", Capability.MANAGE_AGENTS, {"action": "suspend"}, 302),
     Endpoint("POST", "autonomy/", Capability.CONTROL_AUTONOMY, {"paused": "1", "reason": "x"}, 302),
     Endpoint("GET", "decisions/", Capability.VIEW_DECISIONS),
+    Endpoint("GET", "inbox/", Capability.WORK_INBOX),
+    Endpoint("GET", "inbox/approvals/{approval}/", Capability.WORK_INBOX),
+    Endpoint(
+        "POST", "inbox/approvals/{approval}/", Capability.WORK_INBOX, {"verdict": "approve"}, 302
+    ),
+    Endpoint("GET", "inbox/handoffs/{handoff}/", Capability.WORK_INBOX),
+    Endpoint("POST", "inbox/handoffs/{handoff}/", Capability.WORK_INBOX, {"action": "claim"}, 302),
     Endpoint("GET", "catalog/", Capability.VIEW),
     Endpoint(
         "POST",

@@ -8,6 +8,7 @@ from apps.web.views import (
     agents,
     catalogs,
     decisions,
+    inbox,
     members,
     organizations,
     policies,
@@ -48,6 +49,17 @@ urlpatterns = [
         "o/<slug:org>/webhooks/<str:webhook>/deliveries/<str:message>/redeliver/",
         webhooks.WebhookRedeliverView.as_view(),
         name="webhook-redeliver",
+    ),
+    path("o/<slug:org>/inbox/", inbox.InboxView.as_view(), name="inbox"),
+    path(
+        "o/<slug:org>/inbox/approvals/<str:approval_id>/",
+        inbox.ApprovalView.as_view(),
+        name="inbox-approval",
+    ),
+    path(
+        "o/<slug:org>/inbox/handoffs/<str:handoff_id>/",
+        inbox.HandoffView.as_view(),
+        name="inbox-handoff",
     ),
     path("o/<slug:org>/catalog/", catalogs.CatalogView.as_view(), name="catalog"),
     path(

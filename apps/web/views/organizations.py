@@ -16,6 +16,7 @@ from apps.organizations.models import Membership
 from apps.organizations.selectors import members_list, teams_list
 from apps.web.forms import OrganizationForm
 from apps.web.views.base import OrganizationPageView, apply_error
+from apps.web.views.inbox import human_loop_card
 
 
 @login_required
@@ -79,6 +80,7 @@ class OrganizationHomeView(OrganizationPageView):
                 (role.label, sum(1 for m in members if role.value in m.roles)) for role in Role
             ],
             role_help=[(Role(r).label, ROLE_HELP[r]) for r in self.membership.roles],
+            human_loop=human_loop_card(organization=self.organization),
             recent_events=(
                 audit_events_recent(organization=self.organization, limit=8)
                 if self.has_capability(Capability.VIEW_AUDIT)
