@@ -17,6 +17,9 @@ class Organization(models.Model):
     # The kill switch: while set, every would-be allow becomes require_approval.
     autonomy_paused_at = models.DateTimeField(null=True, blank=True)
     autonomy_paused_reason = models.CharField(max_length=500, blank=True)
+    # Decisions older than this many days, with no approval, handoff or outcome attached, are
+    # deleted by apps.audit.retention (each run an audit event); null keeps them forever.
+    decision_retention_days = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["name"]
