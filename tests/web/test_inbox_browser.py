@@ -218,6 +218,12 @@ def test_a_deal_desk_member_works_the_inbox(page, inbox):
     assert overdue.locator(".overdue-flag").is_visible()
     shot(page, "55-inbox-handoffs")
 
+    page.click(f"a[href$='/inbox/handoffs/{inbox['overdue']}/']")
+    assert page.locator("[data-testid=overdue]").is_visible()
+    assert "Quote a price" in page.locator("h1").inner_text()
+    shot(page, "55-handoff-overdue")
+    page.go_back()
+
     page.click(f"a[href$='/inbox/handoffs/{inbox['pricing']}/']")
     page.wait_for_url(f"**/inbox/handoffs/{inbox['pricing']}/")
     brief = page.locator("[data-testid=brief]").inner_text()
