@@ -285,3 +285,18 @@ def token_client(user: User) -> APIClient:
 def api_as():
     """api_as(user) -> an API client authenticated with a fresh personal access token."""
     return token_client
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The test database lets the test runner empty the append-only tables with TRUNCATE
+    between tests (PostgreSQL); their UPDATE and DELETE guards stay on."""
+    from django.db import connection
+
+    from apps.audit.constants import APPEND_ONLY_TABLES
+
+    with django_db_blocker.unblock():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                for table in APPEND_ONLY_TABLES:
+                    cursor.execute(f"ALTER TABLE {table} DISABLE TRIGGER {table}_no_truncate")

@@ -17,7 +17,8 @@ class AuditEvent(models.Model):
     actor_type = models.CharField(max_length=10, choices=ActorType.choices)
     actor_user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
+        # Never updated, even when the person's account goes: the label below stays.
+        on_delete=models.DO_NOTHING,
         null=True,
         blank=True,
         related_name="+",
@@ -52,3 +53,29 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.verb} {self.object_repr} by {self.actor}"
+
+
+class AuditCheckpoint(models.Model):
+    """A signed statement of an organization's chain head (seq and hash) at a moment: the
+    signing key lives outside the database, so a chain recomputed by whoever can write the
+    tables no longer matches the checkpoints an auditor holds."""
+
+    organization = models.ForeignKey(
+        "organizations.Organization", on_delete=models.PROTECT, related_name="audit_checkpoints"
+    )
+    seq = models.PositiveBigIntegerField()
+    hash = models.CharField(max_length=64)
+    at = models.DateTimeField()
+    key_id = models.CharField(max_length=16)
+    signature = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["organization", "seq"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "seq"], name="unique_audit_checkpoint_seq"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"checkpoint #{self.seq} of {self.organization_id} at {self.at:%Y-%m-%d %H:%M}"

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from apps.audit.constants import GENESIS_HASH, ActorType
 from apps.audit.context import current_origin
-from apps.audit.models import AuditEvent
+from apps.audit.models import AuditCheckpoint, AuditEvent
 
 HASHED_FIELDS = (
     "organization_id",
@@ -104,3 +104,51 @@ def audit_record(
     event.hash = event_hash(event)
     event.save(force_insert=True)
     return event
+
+
+def audit_checkpoints_take(*, now=None) -> list[AuditCheckpoint]:
+    """Sign the chain head of every organization whose chain grew since its last
+    checkpoint. Not itself an event: that would move the head it signs."""
+    from apps.audit.verification import (
+        checkpoint_key,
+        checkpoint_key_id,
+        checkpoint_signature,
+        checkpoint_statement,
+    )
+
+    now = now or timezone.now()
+    key = checkpoint_key()
+    taken = []
+    heads = (
+        AuditEvent.objects.values("organization_id")
+        .annotate(head=models.Max("seq"))
+        .values_list("organization_id", "head")
+    )
+    for organization_id, head in heads:
+        last = (
+            AuditCheckpoint.objects.filter(organization_id=organization_id)
+            .order_by("-seq")
+            .values_list("seq", flat=True)
+            .first()
+        )
+        if last is not None and last >= head:
+            continue
+        event = AuditEvent.objects.get(organization_id=organization_id, seq=head)
+        at = now.isoformat()
+        statement = checkpoint_statement(
+            organization_id=organization_id, seq=head, hash=event.hash, at=at
+        )
+        with transaction.atomic():
+            checkpoint, created = AuditCheckpoint.objects.get_or_create(
+                organization_id=organization_id,
+                seq=head,
+                defaults={
+                    "hash": event.hash,
+                    "at": now,
+                    "key_id": checkpoint_key_id(key),
+                    "signature": checkpoint_signature(statement, key),
+                },
+            )
+        if created:
+            taken.append(checkpoint)
+    return taken

@@ -526,6 +526,13 @@ def team_delete(*, team: Team, by: User) -> None:
             code="team_in_use",
             fields={"agents": ", ".join(agents)},
         )
+    if team.approvals.exists() or team.handoffs.exists():
+        raise Conflict(
+            f"Approvals and handoffs were routed to {team.key}; the team keeps their history. "
+            "Rename it, or remove its members, instead.",
+            code="team_in_use",
+            fields={"team": team.key},
+        )
     members = list(team.team_memberships.values_list("user__username", flat=True))
     audit_record(
         organization=team.organization,

@@ -211,6 +211,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "apps.policies.tasks.activate_due_versions",
         "schedule": env.int("MANDATE_PUBLICATION_INTERVAL", default=10),
     },
+    "audit-checkpoints": {
+        "task": "apps.audit.tasks.take_checkpoints",
+        "schedule": env.int("MANDATE_AUDIT_CHECKPOINT_INTERVAL", default=300),
+    },
     "expire-due-approvals": {
         "task": "apps.humans.tasks.expire_due_approvals",
         "schedule": env.int("MANDATE_HUMAN_LOOP_INTERVAL", default=30),
@@ -235,6 +239,9 @@ MANDATE_WEBHOOK_MAX_ATTEMPTS = env.int("MANDATE_WEBHOOK_MAX_ATTEMPTS", default=8
 MANDATE_WEBHOOK_BACKOFF_SECONDS = env.float("MANDATE_WEBHOOK_BACKOFF_SECONDS", default=10)
 MANDATE_WEBHOOK_TIMEOUT_SECONDS = env.float("MANDATE_WEBHOOK_TIMEOUT_SECONDS", default=10)
 MANDATE_WEBHOOKS_ALLOW_PRIVATE = env.bool("MANDATE_WEBHOOKS_ALLOW_PRIVATE", default=False)
+# Signs the audit chain's checkpoints; keep it out of the database and away from those who
+# administer it. Unset: derived from DJANGO_SECRET_KEY.
+MANDATE_AUDIT_CHECKPOINT_KEY = env("MANDATE_AUDIT_CHECKPOINT_KEY", default="")
 # /healthz calls the worker down when its last heartbeat is older than this.
 HEALTH_WORKER_MAX_AGE_SECONDS = env.int("MANDATE_HEALTH_WORKER_MAX_AGE", default=60)
 

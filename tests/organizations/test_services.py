@@ -135,3 +135,17 @@ def test_audit_record_refuses_to_run_outside_a_transaction(world):
 
     with pytest.raises(RuntimeError):
         audit_record(organization=world.org, by="test", verb="x.y")
+
+
+def test_a_team_that_worked_approvals_keeps_their_history(world):
+    from apps.core.errors import Conflict
+
+    from apps.humans.models import Approval
+
+    team = services.team_create(
+        organization=world.org, by=world.people["owner"], key="se", name="SE"
+    )
+    Approval.objects.filter(organization=world.org).update(team=team)
+    with pytest.raises(Conflict) as refused:
+        services.team_delete(team=team, by=world.people["owner"])
+    assert "keeps their history" in refused.value.message

@@ -185,9 +185,12 @@ def test_invalid_documents_are_refused_with_paths_and_nothing_is_saved(world, po
 
 def test_submit_rechecks_catalogs_that_changed(world, policy):
     from apps.agents.models import Agent
+    from apps.humans.models import Approval, Handoff
     from apps.organizations.models import Team
 
     Agent.objects.filter(organization=world.org).update(team=None)
+    Approval.objects.filter(organization=world.org).delete()
+    Handoff.objects.filter(organization=world.org).delete()
     Team.objects.filter(organization=world.org, key="deal-desk").delete()
     with pytest.raises(ValidationFailed) as error:
         services.policy_version_submit(version=version(policy, 1), by=world.people["author"])
