@@ -177,6 +177,14 @@ PAGES: list[Endpoint] = [
     Endpoint("POST", "agents/{agent}/", Capability.MANAGE_AGENTS, {"action": "suspend"}, 302),
     Endpoint("POST", "autonomy/", Capability.CONTROL_AUTONOMY, {"paused": "1", "reason": "x"}, 302),
     Endpoint("GET", "decisions/", Capability.VIEW_DECISIONS),
+    Endpoint("GET", "trust/", Capability.VIEW_DECISIONS),
+    Endpoint(
+        "POST",
+        "trust/",
+        Capability.AUTHOR_POLICIES,
+        {"agent": "copilot", "action": "draft_proposal", "days": "30"},
+        302,
+    ),
     Endpoint("GET", "inbox/", Capability.WORK_INBOX),
     Endpoint("GET", "inbox/approvals/{approval}/", Capability.WORK_INBOX),
     Endpoint(

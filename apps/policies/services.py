@@ -22,7 +22,7 @@ from apps.humans.constants import WebhookEvent
 from apps.humans.services import events_emit
 from apps.humans.webhooks import policy_version_data
 from apps.policies import document as doc_module
-from apps.policies.constants import VersionState
+from apps.policies.constants import Mode, VersionState
 from apps.policies.diff import diff
 from apps.policies.models import Policy, PolicyVersion
 
@@ -169,6 +169,44 @@ def policy_version_create(
             **_version_snapshot(version),
             "based_on": based_on.number if based_on else None,
         },
+    )
+    return version
+
+
+@transaction.atomic
+def policy_version_create_autonomous(
+    *, policy: Policy, by: User, action: str, evidence: dict[str, Any]
+) -> PolicyVersion:
+    """A draft that makes one action of the active version autonomous, every other rule as
+    it is, for the normal review: trust figures propose the change, a reviewer decides it."""
+    Policy.objects.select_for_update().filter(pk=policy.pk).values("pk").get()
+    active = policy.versions.filter(state=VersionState.ACTIVE).first()
+    if active is None:
+        raise Conflict(
+            f"{policy.name} has no active version to change.",
+            code="no_active_version",
+            fields={"policy": "No active version."},
+        )
+    document = active.document
+    spec = (document.get("actions") or {}).get(action)
+    mode = spec.get("mode") if isinstance(spec, dict) else None
+    if mode != Mode.APPROVAL:
+        raise Conflict(
+            f"{action} is not on approval in version {active.number}"
+            + (f" (it is {mode})" if mode else " (it is not in the envelope)")
+            + ": there is nothing to make autonomous.",
+            code="not_on_approval",
+            fields={"action": f"Mode in version {active.number}: {mode or 'none'}."},
+        )
+    spec["mode"] = Mode.AUTONOMOUS.value
+    version = policy_version_create(policy=policy, by=by, document=document, based_on=active)
+    audit_record(
+        organization=policy.organization,
+        by=by,
+        verb="policy_version.autonomy_proposed",
+        target=version,
+        before={"action": action, "mode": Mode.APPROVAL.value, "version": active.number},
+        after={"action": action, "mode": Mode.AUTONOMOUS.value, "evidence": evidence},
     )
     return version
 

@@ -13,6 +13,7 @@ from apps.web.views import (
     organizations,
     policies,
     teams,
+    trust,
     webhooks,
 )
 
@@ -50,6 +51,7 @@ urlpatterns = [
         webhooks.WebhookRedeliverView.as_view(),
         name="webhook-redeliver",
     ),
+    path("o/<slug:org>/trust/", trust.TrustView.as_view(), name="trust"),
     path("o/<slug:org>/inbox/", inbox.InboxView.as_view(), name="inbox"),
     path(
         "o/<slug:org>/inbox/approvals/<str:approval_id>/",

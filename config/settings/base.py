@@ -167,6 +167,10 @@ DEFAULT_FROM_EMAIL = env("DJANGO_DEFAULT_FROM_EMAIL", default="Mandate <mandate@
 # The agent API: checks per second per key (0: unlimited), and context keys never logged.
 MANDATE_CHECK_RATE_PER_SECOND = env.int("MANDATE_CHECK_RATE_PER_SECOND", default=50)
 MANDATE_MASKED_CONTEXT_KEYS = env.list("MANDATE_MASKED_CONTEXT_KEYS", default=[])
+# Trust figures: an action on approval is recommended for autonomy once at least this
+# many approvals were decided in the window, and at least this share went out unchanged.
+MANDATE_TRUST_MIN_APPROVALS = env.int("MANDATE_TRUST_MIN_APPROVALS", default=20)
+MANDATE_TRUST_MIN_UNCHANGED_RATE = env.float("MANDATE_TRUST_MIN_UNCHANGED_RATE", default=0.9)
 # seed_demo creates accounts with a published password: allowed locally, never by default.
 MANDATE_ALLOW_DEMO_DATA = env.bool("MANDATE_ALLOW_DEMO_DATA", default=False)
 SITE_URL = env("MANDATE_SITE_URL", default="http://127.0.0.1:8000")

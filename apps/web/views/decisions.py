@@ -33,7 +33,8 @@ class DecisionLogView(OrganizationPageView):
         moment = parse_datetime(when) if when else None
         before = (moment, int(row_id)) if moment is not None and row_id.isdigit() else None
         rows = decisions_list(organization=self.organization, before=before, **filters)
-        page = list(rows[: PAGE + 1])
+        # The outcome each agent reported, if any: one query for the page.
+        page = list(rows.prefetch_related("outcome")[: PAGE + 1])
         more = len(page) > PAGE
         page = page[:PAGE]
         context.update(

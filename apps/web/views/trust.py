@@ -1,0 +1,75 @@
+"""Trust figures: each agent's record with people per action and window, the actions that
+record says could be autonomous, and one click to propose that as a draft version."""
+
+from typing import Any
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+
+from apps.agents.models import Agent
+from apps.core.errors import ApplicationError
+from apps.humans.trust import WINDOWS, agents_trust, trust_recommendation, trust_thresholds
+from apps.humans.trust import trust_window as parse_window
+from apps.organizations.constants import Capability
+from apps.policies.services import policy_version_create_autonomous
+from apps.web.views.base import OrganizationPageView
+
+
+class TrustView(OrganizationPageView):
+    template_name = "web/trust.html"
+    permission_map = {"GET": Capability.VIEW_DECISIONS, "POST": Capability.AUTHOR_POLICIES}
+    section = "trust"
+    queryset = Agent.objects.select_related("policy")
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        days = parse_window(days=self.request.GET.get("days"))
+        context.update(
+            days=days,
+            windows=WINDOWS,
+            thresholds=trust_thresholds(),
+            agents=agents_trust(organization=self.organization, days=days),
+        )
+        return context
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        """Propose the recommended change as a draft; the record is read again here, so a
+        stale page or a forged form proposes nothing the evidence does not support."""
+        days = parse_window(days=request.POST.get("days"))
+        back = f"{reverse('web:trust', kwargs={'org': self.organization.slug})}?days={days}"
+        action = request.POST.get("action", "").strip()[:200]
+        agent = self.get_queryset().filter(key=request.POST.get("agent", "")).first()
+        recommendation = (
+            trust_recommendation(agent=agent, action=action, days=days) if agent else None
+        )
+        if agent is None or agent.policy is None or recommendation is None:
+            messages.error(
+                request,
+                f"The record of the last {days} days does not support making "
+                f"{action or 'that action'} autonomous; nothing was proposed.",
+            )
+            return redirect(back)
+        try:
+            version = policy_version_create_autonomous(
+                policy=agent.policy,
+                by=request.user,
+                action=action,
+                evidence=recommendation.evidence,
+            )
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+            return redirect(back)
+        messages.success(
+            request,
+            f"Draft version {version.number} makes {action} autonomous; everything else is as "
+            f"in version {recommendation.active_version.number}. Submit it for review: "
+            "a reviewer who did not write it approves it.",
+        )
+        return redirect(
+            "web:policy-version",
+            org=self.organization.slug,
+            policy=agent.policy.key,
+            number=version.number,
+        )
