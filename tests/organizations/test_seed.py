@@ -1,13 +1,20 @@
 """The demo data: who is where, and running it twice changes nothing."""
 
+from datetime import timedelta
 from io import StringIO
 
 import pytest
 from django.core.management import call_command
 from django.test import Client
+from django.utils import timezone
 
 from apps.accounts.models import User
+from apps.agents.models import AgentKey
 from apps.audit.models import AuditEvent
+from apps.checks.models import Decision
+from apps.humans.models import Approval, Handoff, Outcome
+from apps.humans.selectors import approvals_list, handoffs_list
+from apps.humans.trust import agents_trust
 from apps.organizations.models import Membership, Organization, Team, TeamMembership
 
 pytestmark = pytest.mark.django_db
@@ -23,6 +30,13 @@ def snapshot():
         "teams": list(Team.objects.order_by("pk").values_list("organization__slug", "key")),
         "team_members": TeamMembership.objects.count(),
         "events": AuditEvent.objects.count(),
+        "decisions": Decision.objects.count(),
+        "approvals": list(
+            Approval.objects.order_by("pk").values_list("public_id", "status", "created_at")
+        ),
+        "handoffs": list(Handoff.objects.order_by("pk").values_list("public_id", "status")),
+        "outcomes": Outcome.objects.count(),
+        "keys": AgentKey.objects.count(),
     }
 
 
@@ -73,3 +87,70 @@ def test_seed_demo_refuses_where_demo_data_is_not_allowed(settings):
     with pytest.raises(CommandError, match="published password"):
         call_command("seed_demo", stdout=StringIO())
     assert not Organization.objects.exists()
+
+
+def test_seed_demo_human_loop():
+    """The follow-up copilot's inbox items, handoffs and the record behind a recommendation."""
+    call_command("seed_demo", stdout=StringIO())
+    acme = Organization.objects.get(slug="acme")
+    now = timezone.now()
+    people = {u.username: u for u in User.objects.filter(username__in=["sam", "leo", "nina"])}
+
+    def waiting(username):
+        rows = approvals_list(organization=acme, user=people[username], status="pending", mine=True)
+        return list(rows)
+
+    deal_desk, leadership = waiting("sam"), waiting("leo")
+    assert {a.team.key for a in deal_desk} == {"deal-desk"}
+    assert len(deal_desk) >= 2
+    assert {a.team.key for a in leadership} == {"sales-leadership"}
+    assert len(leadership) >= 2
+    assert any(a.due_at - now < timedelta(hours=3) for a in deal_desk)  # one nearly expired
+    assert all(a.agent.key == "follow-up-copilot" and a.context["summary"] for a in deal_desk)
+
+    decided = Approval.objects.filter(organization=acme).exclude(status="pending")
+    assert set(decided.values_list("status", flat=True)) == {
+        "approved",
+        "edited",
+        "rejected",
+        "expired",
+    }
+    edited = decided.filter(status="edited").first()
+    assert edited.final_draft
+    assert edited.final_draft != edited.draft
+    assert all(r.comment for r in decided.filter(status="rejected"))
+    # Every decision behind them went through the check path.
+    assert Approval.objects.filter(organization=acme).count() >= 30
+    assert not Approval.objects.filter(
+        organization=acme, decision__policy_version__isnull=True
+    ).exists()
+
+    handoffs = list(handoffs_list(organization=acme, user=people["sam"]))
+    assert {h.status for h in handoffs} >= {"open", "claimed", "returned"}
+    overdue = [h for h in handoffs if h.status == "open" and h.due_at < now]
+    assert len(overdue) == 1
+    for handoff in handoffs:
+        assert {"summary", "intent_tags", "qualification", "thread", "needs_next"} <= set(
+            handoff.context
+        ), handoff
+    returned = next(h for h in handoffs if h.status == "returned")
+    assert returned.follow_up
+    assert next(h for h in handoffs if h.status == "claimed").assignee == people["nina"]
+
+    copilot = next(
+        a for a in agents_trust(organization=acme, days=30) if a.agent.key == "follow-up-copilot"
+    )
+    (recommendation,) = copilot.recommendations
+    assert recommendation.text == "move draft_proposal to autonomous"
+    assert recommendation.figures.decided >= 20
+    assert 0.9 <= recommendation.figures.unchanged_rate < 1
+    assert recommendation.figures.executed >= 20
+    week = next(
+        a for a in agents_trust(organization=acme, days=7) if a.agent.key == "follow-up-copilot"
+    )
+    assert week.recommendations == []  # the record spans weeks, not days
+
+    # The history is spread over the last weeks, not created at one moment.
+    first = Approval.objects.filter(organization=acme).order_by("created_at").first()
+    assert now - first.created_at > timedelta(days=20)
+    assert Outcome.objects.filter(organization=acme, executed=False).exists()

@@ -8,6 +8,7 @@ from apps.accounts.models import User
 from apps.agents.models import Agent
 from apps.agents.services import agent_create
 from apps.audit.context import Origin, origin
+from apps.humans.demo import demo_human_loop
 from apps.organizations import services
 from apps.organizations.constants import Role
 from apps.organizations.models import Membership, Organization, Team
@@ -117,6 +118,7 @@ class Command(BaseCommand):
                         policy="sales-pipeline",
                         description=description,
                     )
+            demo_human_loop(organization=acme, users=users)
         self.stdout.write(self.style.SUCCESS("Demo organizations ready: acme, globex."))
 
     def _user(self, username: str) -> User:
