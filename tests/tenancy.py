@@ -177,6 +177,7 @@ PAGES: list[Endpoint] = [
     Endpoint("POST", "agents/{agent}/", Capability.MANAGE_AGENTS, {"action": "suspend"}, 302),
     Endpoint("POST", "autonomy/", Capability.CONTROL_AUTONOMY, {"paused": "1", "reason": "x"}, 302),
     Endpoint("GET", "decisions/", Capability.VIEW_DECISIONS),
+    Endpoint("GET", "decisions/{decision}/", Capability.VIEW_DECISIONS),
     Endpoint("GET", "trust/", Capability.VIEW_DECISIONS),
     Endpoint(
         "POST",

@@ -40,6 +40,11 @@ urlpatterns = [
     ),
     path("o/<slug:org>/autonomy/", agents.AutonomyView.as_view(), name="autonomy"),
     path("o/<slug:org>/decisions/", decisions.DecisionLogView.as_view(), name="decisions"),
+    path(
+        "o/<slug:org>/decisions/<str:decision_id>/",
+        decisions.DecisionDetailView.as_view(),
+        name="decision",
+    ),
     path("o/<slug:org>/webhooks/", webhooks.WebhookListView.as_view(), name="webhooks"),
     path(
         "o/<slug:org>/webhooks/<str:webhook>/",
