@@ -6,6 +6,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from apps.audit.retention import organization_retention_set
 from apps.organizations import services
 from apps.organizations.constants import Capability
 from apps.organizations.models import Invitation, Membership, Team
@@ -15,8 +16,10 @@ from apps.organizations.serializers import (
     InvitationOut,
     MemberOut,
     MemberPatchIn,
+    OrganizationDetailOut,
     OrganizationIn,
     OrganizationOut,
+    OrganizationPatchIn,
     TeamIn,
     TeamOut,
     TeamPatchIn,
@@ -49,14 +52,26 @@ class OrganizationListView(GenericAPIView):
 
 
 class OrganizationDetailView(OrganizationAPIView):
-    permission_map = {"GET": Capability.VIEW}
-    serializer_class = OrganizationOut
+    permission_map = {"GET": Capability.VIEW, "PATCH": Capability.MANAGE_MEMBERS}
+    serializer_class = OrganizationDetailOut
 
     def get(self, request: Request, org: str) -> Response:
-        out = OrganizationOut(
+        out = OrganizationDetailOut(
             self.organization, context={"roles": {self.organization.pk: self.membership.roles}}
         )
         return Response(out.data)
+
+    @extend_schema(request=OrganizationPatchIn, responses=OrganizationDetailOut)
+    def patch(self, request: Request, org: str) -> Response:
+        payload = OrganizationPatchIn(data=request.data)
+        payload.is_valid(raise_exception=True)
+        if "decision_retention_days" in payload.validated_data:
+            organization_retention_set(
+                organization=self.organization,
+                by=request.user,
+                days=payload.validated_data["decision_retention_days"],
+            )
+        return self.get(request, org)
 
 
 class MemberListView(OrganizationAPIView):

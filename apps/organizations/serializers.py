@@ -3,7 +3,8 @@ client-writable field exists by accident)."""
 
 from rest_framework import serializers
 
-from apps.core.api import StrictSerializer
+from apps.audit.retention import MAX_RETENTION_DAYS
+from apps.core.api import Integer, StrictSerializer
 from apps.organizations.constants import Role
 from apps.organizations.models import Invitation, Membership, Organization, Team
 
@@ -23,6 +24,21 @@ class OrganizationOut(serializers.ModelSerializer):
 class OrganizationIn(StrictSerializer):
     name = serializers.CharField(max_length=200)
     slug = serializers.CharField(max_length=50)
+
+
+class OrganizationDetailOut(OrganizationOut):
+    class Meta(OrganizationOut.Meta):
+        fields = [*OrganizationOut.Meta.fields, "decision_retention_days"]
+
+
+class OrganizationPatchIn(StrictSerializer):
+    decision_retention_days = Integer(
+        min_value=1,
+        max_value=MAX_RETENTION_DAYS,
+        allow_null=True,
+        required=False,
+        help_text="Days a decision no person worked on is kept, then deleted (null: forever).",
+    )
 
 
 class MemberOut(serializers.ModelSerializer):

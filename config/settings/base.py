@@ -235,6 +235,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "apps.humans.tasks.sweep_webhooks",
         "schedule": env.float("MANDATE_WEBHOOK_SWEEP_INTERVAL", default=10),
     },
+    # Decision retention, per organization that sets it (a run deletes at most 100,000 rows).
+    "expire-decisions": {
+        "task": "apps.audit.tasks.expire_decisions",
+        "schedule": env.int("MANDATE_RETENTION_INTERVAL", default=3600),
+    },
 }
 # Outbound webhooks: attempts per message, the wait after the first failure (doubled after
 # each next one), each request's timeout, and whether loopback and private addresses may
