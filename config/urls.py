@@ -23,6 +23,7 @@ api_v1 = [
     path("", include("apps.agents.urls")),
     path("", include("apps.checks.urls")),
     path("", include("apps.humans.urls")),
+    path("", include("apps.audit.urls")),
 ]
 
 urlpatterns = [

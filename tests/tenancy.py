@@ -143,6 +143,16 @@ API_ENDPOINTS: list[Endpoint] = [
         None,
         202,
     ),
+    Endpoint("PATCH", "", Capability.MANAGE_MEMBERS, {"decision_retention_days": 365}),
+    Endpoint("GET", "exports/decisions.csv", Capability.VIEW_AUDIT),
+    Endpoint("GET", "exports/decisions.json?decision=deny", Capability.VIEW_AUDIT),
+    Endpoint("GET", "exports/audit.csv?verb=policy", Capability.VIEW_AUDIT),
+    Endpoint("GET", "exports/audit.json", Capability.VIEW_AUDIT),
+    Endpoint(
+        "GET",
+        "exports/evidence.zip?since=2020-01-01T00:00:00Z&until=2100-01-01T00:00:00Z",
+        Capability.VIEW_AUDIT,
+    ),
 ]
 
 # Pages under /o/{org}/ (POST bodies are valid form submissions).
