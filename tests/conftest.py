@@ -254,6 +254,19 @@ def make_webhook(org: Organization, *, by: User):
     )
 
 
+def make_webhook(org: Organization, *, by: User):
+    """An endpoint told of new approvals: the human work recorded next leaves one message
+    in its outbox. Its host never resolves (.invalid), so no worker ever calls out."""
+    from apps.humans import services as human_services
+
+    return human_services.webhook_endpoint_create(
+        organization=org,
+        by=by,
+        url=f"https://hooks.example.invalid/{org.slug}",
+        events=["approval.created"],
+    )
+
+
 def make_foreign_objects(org: Organization, *, owner: User) -> None:
     policy = policy_services.policy_create(organization=org, by=owner, key="other-policy", name="O")
     for _ in range(3):

@@ -598,7 +598,7 @@ def _webhook_values(*, url: str, events: list[str], fmt: str, description: str) 
 
 def _webhook_snapshot(endpoint: WebhookEndpoint) -> dict[str, Any]:
     return {
-        "url": endpoint.url,
+        "url": webhooks.url_for_audit(endpoint.url),
         "events": endpoint.events,
         "format": endpoint.format,
         "active": endpoint.active,
@@ -639,7 +639,7 @@ def webhook_endpoint_create(
             by=by,
             verb="webhook_endpoint.created",
             target=endpoint,
-            object_repr=f"{endpoint.public_id} {endpoint.url}",
+            object_repr=f"{endpoint.public_id} {webhooks.url_for_audit(endpoint.url)}",
             after=_webhook_snapshot(endpoint),
         )
     return endpoint
@@ -685,7 +685,7 @@ def webhook_endpoint_update(
             by=by,
             verb="webhook_endpoint.updated",
             target=endpoint,
-            object_repr=f"{endpoint.public_id} {endpoint.url}",
+            object_repr=f"{endpoint.public_id} {webhooks.url_for_audit(endpoint.url)}",
             before={k: v for k, v in before.items() if after[k] != v},
             after={k: v for k, v in after.items() if before[k] != v},
         )
@@ -701,7 +701,7 @@ def webhook_endpoint_delete(*, endpoint: WebhookEndpoint, by: User) -> None:
             by=by,
             verb="webhook_endpoint.deleted",
             target=endpoint,
-            object_repr=f"{endpoint.public_id} {endpoint.url}",
+            object_repr=f"{endpoint.public_id} {webhooks.url_for_audit(endpoint.url)}",
             before=_webhook_snapshot(endpoint),
         )
         endpoint.delete()
@@ -723,7 +723,7 @@ def webhook_endpoint_rotate_secret(*, endpoint: WebhookEndpoint, by: User) -> We
             by=by,
             verb="webhook_endpoint.secret_rotated",
             target=endpoint,
-            object_repr=f"{endpoint.public_id} {endpoint.url}",
+            object_repr=f"{endpoint.public_id} {webhooks.url_for_audit(endpoint.url)}",
             after={"previous_secret_until": endpoint.previous_secret_until.isoformat()},
         )
     return endpoint
@@ -769,7 +769,10 @@ def webhook_message_redeliver(*, message: WebhookMessage, by: User) -> WebhookMe
             by=by,
             verb="webhook_message.redelivered",
             target=message,
-            object_repr=f"{message.public_id} {message.event_type} to {message.endpoint.url}",
+            object_repr=(
+                f"{message.public_id} {message.event_type}"
+                f" to {webhooks.url_for_audit(message.endpoint.url)}"
+            ),
             before=before,
             after={"status": WebhookStatus.PENDING},
         )

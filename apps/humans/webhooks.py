@@ -4,6 +4,7 @@ address a name resolves to, when the socket is opened, so a name cannot be re-po
 internal address between the check and the connection)."""
 
 import base64
+import hashlib
 import ipaddress
 import json
 import os
@@ -139,6 +140,22 @@ def url_refusal(url: str, *, resolve_host: bool = True) -> str:
     except (OSError, UnicodeError):
         return ""
     return ""
+
+
+def url_for_audit(url: str) -> str:
+    """The URL as the audit trail keeps it: scheme, host and port, and only a fingerprint of
+    the rest, since some receivers (Slack's, for one) put their credential in the path."""
+    try:
+        parts = urlsplit(url)
+        netloc = parts.hostname or ""
+        if parts.port:
+            netloc += f":{parts.port}"
+    except ValueError:
+        return "(invalid URL)"
+    rest = parts.path + (f"?{parts.query}" if parts.query else "")
+    if rest in ("", "/"):
+        return f"{parts.scheme}://{netloc}/"
+    return f"{parts.scheme}://{netloc}/… (sha256 {hashlib.sha256(rest.encode()).hexdigest()[:12]})"
 
 
 def _guarded_connect(conn: HTTPConnection) -> socket.socket:

@@ -746,3 +746,25 @@ def test_page_creates_shows_the_secret_once_and_redelivers(world, client, monkey
 def test_members_do_not_see_the_webhooks_link(world, client):
     client.force_login(world.people["member"])
     assert b"/webhooks/" not in client.get(f"/o/{world.org.slug}/").content
+
+
+def test_the_audit_trail_keeps_no_credential_from_a_url(world):
+    # Slack's incoming-webhook URLs are their own credential.
+    url = "https://hooks.slack.com/services/T0001/B0001/s3cretpart"
+    endpoint = endpoint_for(world, url, events=["approval.created"], fmt="slack")
+    services.webhook_endpoint_update(
+        endpoint=endpoint, by=world.people["owner"], url=url.replace("s3cret", "0ther")
+    )
+    submit_approval(world)
+    message = WebhookMessage.objects.get(endpoint=endpoint)
+    services.webhook_endpoint_update(endpoint=endpoint, by=world.people["owner"], active=True)
+    services.webhook_message_redeliver(message=message, by=world.people["owner"])
+    services.webhook_endpoint_delete(endpoint=endpoint, by=world.people["owner"])
+    events = AuditEvent.objects.filter(verb__startswith="webhook_")
+    assert events.count() >= 4
+    for event in events:
+        text = json.dumps([event.object_repr, event.before, event.after])
+        assert "s3cret" not in text
+        assert "0therpart" not in text
+    created = events.get(verb="webhook_endpoint.created", object_id=str(endpoint.pk))
+    assert created.after["url"].startswith("https://hooks.slack.com/… (sha256 ")
