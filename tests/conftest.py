@@ -243,19 +243,6 @@ def record_human_work(key, *, team: str):
 
 def make_webhook(org: Organization, *, by: User):
     """An endpoint told of new approvals: the human work recorded next leaves one message
-    in its outbox."""
-    from apps.humans import services as human_services
-
-    return human_services.webhook_endpoint_create(
-        organization=org,
-        by=by,
-        url=f"https://hooks.example.com/{org.slug}",
-        events=["approval.created"],
-    )
-
-
-def make_webhook(org: Organization, *, by: User):
-    """An endpoint told of new approvals: the human work recorded next leaves one message
     in its outbox. Its host never resolves (.invalid), so no worker ever calls out."""
     from apps.humans import services as human_services
 
