@@ -26,6 +26,7 @@ from apps.humans import services
 from apps.humans.constants import DEFAULT_HANDOFF_MINUTES, Verdict
 from apps.humans.models import Approval, Handoff, Outcome
 from apps.organizations.models import Organization
+from apps.policies.models import PolicyVersion
 from apps.policies.selectors import policy_active_version
 
 AGENT = "follow-up-copilot"
@@ -53,15 +54,35 @@ PEOPLE = {
 }
 # When each of the 24 decided proposal drafts was written (days ago) and how the deal desk
 # decided it: all approved as written but one, whose payment terms were corrected.
-PROPOSAL_HISTORY = [26, 25, 24, 23, 22, 21, 19, 18, 17, 16, 15, 14, 12, 11, 10, 9, 8, 7]
+PROPOSAL_HISTORY: list[float] = [
+    26,
+    25,
+    24,
+    23,
+    22,
+    21,
+    19,
+    18,
+    17,
+    16,
+    15,
+    14,
+    12,
+    11,
+    10,
+    9,
+    8,
+    7,
+]
 PROPOSAL_HISTORY += [6, 5, 4.5, 3, 2, 1.5]
 EDITED_AT = 9
 
 
 def demo_human_loop(*, organization: Organization, users: dict[str, User]) -> None:
     """Create the demo's approvals, handoffs and outcomes once; later runs change nothing."""
-    agent = Agent.objects.filter(organization=organization, key=AGENT).select_related("policy")
-    agent = agent.first()
+    agent = (
+        Agent.objects.filter(organization=organization, key=AGENT).select_related("policy").first()
+    )
     if agent is None or agent.policy is None:
         return
     if Approval.objects.filter(agent=agent, idempotency_key__startswith=MARK).exists():
@@ -73,7 +94,7 @@ def demo_human_loop(*, organization: Organization, users: dict[str, User]) -> No
 
 
 class Loop:
-    def __init__(self, agent: Agent, version, users: dict[str, User]) -> None:
+    def __init__(self, agent: Agent, version: PolicyVersion, users: dict[str, User]) -> None:
         self.agent, self.users = agent, users
         self.now = timezone.now().replace(microsecond=0)
         self.version = version

@@ -202,10 +202,10 @@ def agents_trust(
     now = now or timezone.now()
     since = now - timedelta(days=days)
     thresholds = trust_thresholds()
-    agents = Agent.objects.filter(organization=organization).select_related("policy")
+    chosen = Agent.objects.filter(organization=organization).select_related("policy")
     if agent is not None:
-        agents = agents.filter(pk=agent.pk)
-    agents = list(agents.order_by("name"))
+        chosen = chosen.filter(pk=agent.pk)
+    agents = list(chosen.order_by("name"))
     policy_ids = {a.policy_id for a in agents if a.policy_id}
     active = {
         v.policy_id: v
@@ -240,14 +240,16 @@ def agents_trust(
         .annotate(n=Count("id"))
         .order_by()
     )
-    for row in outcomes:
-        key = "executed" if row["executed"] else "not_executed"
-        counts.setdefault((row["agent_id"], row["decision__action"]), {})[key] = row["n"]
+    for reported in outcomes:
+        key = "executed" if reported["executed"] else "not_executed"
+        action_key = (reported["agent_id"], reported["decision__action"])
+        counts.setdefault(action_key, {})[key] = reported["n"]
 
     result = []
     for each in agents:
-        version = active.get(each.policy_id) if each.policy_id else None
-        actions_doc = (documents.get(each.policy_id) or {}).get("actions") or {}
+        version = active.get(each.policy_id) if each.policy_id is not None else None
+        document = documents.get(version.policy_id, {}) if version is not None else {}
+        actions_doc = document.get("actions") or {}
         rows = []
         for (agent_id, action), seen in counts.items():
             if agent_id != each.pk:
