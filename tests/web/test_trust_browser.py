@@ -32,7 +32,7 @@ def test_author_proposes_autonomy_from_the_record(page, demo):
     approved = row.locator(".seg-approved").evaluate("bar => bar.position")
     edited = row.locator(".seg-edited").evaluate("bar => bar.position")
     assert (approved, edited) == (pytest.approx(23 / 25), pytest.approx(24 / 25))
-    shot(page, "60-trust")
+    shot(page, "63-trust")
 
     page.click("text=7 days")
     page.wait_for_url("**/trust/?days=7")
@@ -45,9 +45,9 @@ def test_author_proposes_autonomy_from_the_record(page, demo):
     assert "draft_proposal: mode approval → autonomous" in page.content()
     draft = PolicyVersion.objects.get(policy__key="sales-pipeline", number=5)
     assert draft.state == VersionState.DRAFT
-    shot(page, "61-trust-draft")
+    shot(page, "64-trust-draft")
 
     page.goto("/o/acme/decisions/?agent=follow-up-copilot&action=draft_proposal")
     assert page.locator(".outcome-executed").first.is_visible()
-    shot(page, "62-decision-log-outcomes")
+    shot(page, "65-decision-log-outcomes")
     assert page.console_errors == []
