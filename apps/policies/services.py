@@ -367,8 +367,8 @@ def policy_version_reject(
 
 
 def _activate(version: PolicyVersion, by: User | str) -> PolicyVersion:
-    """Make a locked, approved version active and supersede the previous one, atomically."""
-    """The caller holds the policy's lock, then the version's."""
+    """Make a locked, approved version active and supersede the previous one, atomically.
+    The caller holds the policy's lock, then the version's."""
     if version.approved_hash != version.content_hash:
         raise Conflict("The approved content and the version differ.", code="hash_mismatch")
     now = timezone.now()
