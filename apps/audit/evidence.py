@@ -47,7 +47,6 @@ from apps.audit.retention import DIGEST_OF
 from apps.audit.services import audit_record
 from apps.audit.verification import audit_verify, checkpoint_document
 from apps.checks.models import Decision
-from apps.core.errors import ValidationFailed
 from apps.humans.models import Approval, Handoff
 from apps.policies import document
 from apps.policies.models import PolicyVersion
@@ -93,15 +92,9 @@ class Package:
 def period_clean(
     *, organization: Any, since: datetime | None, until: datetime | None, now: datetime
 ) -> tuple[datetime, datetime]:
-    """[since, until): by default from the organization's creation to now."""
-    since = since or organization.created_at
-    until = until or now
-    if since >= until:
-        raise ValidationFailed(
-            "The period is empty: since must come before until.",
-            fields={"until": "Must be later than since."},
-        )
-    return since, until
+    """[since, until): by default from the organization's creation to now. A period that
+    ends before it starts holds nothing, as the decision log's filters read it."""
+    return since or organization.created_at, until or now
 
 
 # ---- writing the zip ---------------------------------------------------------------------
