@@ -24,6 +24,7 @@ api_v1 = [
     path("", include("apps.checks.urls")),
     path("", include("apps.humans.urls")),
     path("", include("apps.audit.urls")),
+    path("", include("apps.audit.evidence_urls")),
 ]
 
 urlpatterns = [

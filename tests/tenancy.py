@@ -153,6 +153,8 @@ API_ENDPOINTS: list[Endpoint] = [
         "exports/evidence.zip?since=2020-01-01T00:00:00Z&until=2100-01-01T00:00:00Z",
         Capability.VIEW_AUDIT,
     ),
+    Endpoint("GET", "evidence/decisions/{decision}/", Capability.VIEW_AUDIT),
+    Endpoint("GET", "evidence/versions/{policy}/3/?page_size=10", Capability.VIEW_AUDIT),
 ]
 
 # Pages under /o/{org}/ (POST bodies are valid form submissions).
@@ -268,6 +270,16 @@ PAGES: list[Endpoint] = [
         {},
         302,
     ),
+    Endpoint("GET", "audit/dashboard/", Capability.VIEW_DECISIONS),
+    Endpoint("GET", "audit/dashboard/?days=7", Capability.VIEW_DECISIONS),
+    Endpoint("GET", "audit/verify/", Capability.VIEW_AUDIT),
+    # No file: the form's error, after the capability check let the request through.
+    Endpoint("POST", "audit/verify/", Capability.VIEW_AUDIT, {}, 400),
+    Endpoint("GET", "audit/checkpoints.json", Capability.VIEW_AUDIT),
+    Endpoint("GET", "audit/events/1/", Capability.VIEW_AUDIT),
+    Endpoint("GET", "evidence/", Capability.VIEW_AUDIT),
+    Endpoint("GET", "evidence/decisions/{decision}/", Capability.VIEW_AUDIT),
+    Endpoint("GET", "evidence/versions/{policy}/3/", Capability.VIEW_AUDIT),
 ]
 
 # Objects named in paths: World.names (the caller's own) and World.foreign_names (another

@@ -40,3 +40,21 @@ class PersonalAccessToken(models.Model):
 
         now = timezone.now()
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > now)
+
+
+class SignInAttempt(models.Model):
+    """A failed sign-in that no organization's audit trail can hold: the name matches no
+    account, or an account in no organization. Failed sign-ins of a member, and every
+    successful one, are audit events in each of the person's organizations instead."""
+
+    username = models.CharField(max_length=150)
+    at = models.DateTimeField()
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=400, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["username", "-at"], name="signin_attempt_name_at")]
+
+    def __str__(self) -> str:
+        return f"{self.username} at {self.at:%Y-%m-%d %H:%M}"

@@ -16,6 +16,7 @@ from rest_framework import exceptions
 from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 
+from apps.core.errors import PermissionRefused
 from apps.organizations.constants import Capability
 from apps.organizations.models import Membership, Organization
 from apps.organizations.selectors import capabilities_of, membership_get
@@ -50,6 +51,21 @@ class TenantScoped:
     def required_capability(self, method: str) -> Capability | None:
         return self.permission_map.get(SAFE_ALIASES.get(method, method))
 
+    def record_refusal(
+        self, request: HttpRequest, capability: Capability | None, reason: str = ""
+    ) -> None:
+        """Every refused permission check is an audit event (permission.refused)."""
+        from apps.audit.signals import permission_refused_record
+
+        permission_refused_record(
+            organization=self.organization,
+            user=request.user,
+            method=request.method or "GET",
+            path=request.path,
+            capability=capability,
+            reason=reason,
+        )
+
     def has_capability(self, capability: Capability) -> bool:
         if not hasattr(self, "_capabilities"):
             self._capabilities = capabilities_of(
@@ -79,10 +95,19 @@ class OrganizationAPIView(TenantScoped, GenericAPIView):
         if capability is None:
             raise exceptions.MethodNotAllowed(request.method or "")
         if not self.has_capability(capability):
+            self.record_refusal(request, capability)
             raise exceptions.PermissionDenied(
                 f"Your roles in {self.organization.name} do not allow this "
                 f"({capability.label.lower()})."
             )
+
+    def handle_exception(self, exc: Exception) -> Any:
+        # A service's own refusal (approving one's own version, deciding another team's
+        # approval) is recorded too, once its transaction has rolled back.
+        if isinstance(exc, PermissionRefused) and hasattr(self, "organization"):
+            capability = self.required_capability(self.request.method or "GET")
+            self.record_refusal(self.request, capability, reason=exc.message)
+        return super().handle_exception(exc)
 
     def get_object_or_404(self, **lookup: Any) -> Model:
         obj = self.get_queryset().filter(**lookup).first()

@@ -6,6 +6,7 @@ from apps.web.views import (
     account,
     activity,
     agents,
+    audit,
     catalogs,
     decisions,
     inbox,
@@ -34,6 +35,27 @@ urlpatterns = [
     path("o/<slug:org>/teams/", teams.TeamListView.as_view(), name="team-list"),
     path("o/<slug:org>/teams/<slug:team>/", teams.TeamDetailView.as_view(), name="team-detail"),
     path("o/<slug:org>/activity/", activity.ActivityView.as_view(), name="activity"),
+    path("o/<slug:org>/audit/dashboard/", audit.DashboardView.as_view(), name="audit-dashboard"),
+    path("o/<slug:org>/audit/verify/", audit.VerifyView.as_view(), name="audit-verify"),
+    path(
+        "o/<slug:org>/audit/checkpoints.json",
+        audit.CheckpointsDownloadView.as_view(),
+        name="audit-checkpoints",
+    ),
+    path(
+        "o/<slug:org>/audit/events/<int:seq>/", audit.AuditEventView.as_view(), name="audit-event"
+    ),
+    path("o/<slug:org>/evidence/", audit.EvidenceIndexView.as_view(), name="evidence"),
+    path(
+        "o/<slug:org>/evidence/decisions/<str:decision_id>/",
+        audit.DecisionEvidenceView.as_view(),
+        name="evidence-decision",
+    ),
+    path(
+        "o/<slug:org>/evidence/versions/<slug:policy>/<int:number>/",
+        audit.VersionEvidenceView.as_view(),
+        name="evidence-version",
+    ),
     path("o/<slug:org>/agents/", agents.AgentListView.as_view(), name="agent-list"),
     path(
         "o/<slug:org>/agents/<slug:agent>/", agents.AgentDetailView.as_view(), name="agent-detail"

@@ -26,6 +26,7 @@ class OrganizationPageView(LoginRequiredMixin, TenantScoped, TemplateView):
         if capability is None:
             return HttpResponseNotAllowed(list(self.permission_map))
         if not self.has_capability(capability):
+            self.record_refusal(request, capability)
             raise PermissionDenied(capability.label)
         return super().dispatch(request, *args, **kwargs)
 
