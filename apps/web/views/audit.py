@@ -14,8 +14,9 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from apps.audit import evidence_chain as chain
-from apps.audit.constants import Problem
+from apps.audit.constants import GENESIS_HASH, Problem
 from apps.audit.models import AuditEvent
+from apps.audit.services import event_hash
 from apps.audit.verification import Verification, audit_verify, checkpoint_document
 from apps.checks.models import Decision
 from apps.engine.types import DECISIONS
@@ -169,7 +170,10 @@ class AuditEventView(AuditPage):
         event = chain.audit_event_get(organization=self.organization, seq=self.kwargs["seq"])
         if event is None:
             raise Http404("No such event.")
+        before = chain.audit_event_get(organization=self.organization, seq=event.seq - 1)
         context.update(
+            content_holds=event_hash(event) == event.hash,
+            follows=event.prev_hash == (before.hash if before else GENESIS_HASH),
             event=event,
             before_json=json.dumps(event.before, indent=2, ensure_ascii=False)
             if event.before is not None
@@ -178,7 +182,7 @@ class AuditEventView(AuditPage):
             if event.after is not None
             else "",
             trail_page=chain.audit_trail_page_of(organization=self.organization, seq=event.seq),
-            previous=event.seq - 1 if event.seq > 1 else None,
+            previous=before,
             next=chain.audit_event_get(organization=self.organization, seq=event.seq + 1),
         )
         return context
