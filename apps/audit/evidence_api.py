@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from apps.audit import evidence_chain as chain
 from apps.audit.models import AuditEvent
 from apps.checks.models import Decision
-from apps.core.api import KeysetPagination
+from apps.core.api import ANY_TEXT, KeysetPagination
 from apps.engine.types import DECISIONS
 from apps.organizations.constants import Capability
 from apps.organizations.tenancy import OrganizationAPIView
@@ -368,7 +368,9 @@ class VersionEvidenceView(OrganizationAPIView):
         responses=EvidenceVersionDecisionsOut,
         parameters=[
             OpenApiParameter(
-                "cursor", str, description="The cursor from a previous page's next or previous."
+                "cursor",
+                {"type": "string", "pattern": ANY_TEXT},
+                description="The cursor from a previous page's next or previous.",
             ),
             OpenApiParameter(
                 "page_size",
