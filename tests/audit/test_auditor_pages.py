@@ -181,6 +181,7 @@ def _good(world) -> dict:
         (lambda d: json.dumps([d, {**d, "seq": "12"}]).encode(), "Checkpoint 2: seq must be"),
         (lambda d: json.dumps({**d, "hash": "XYZ"}).encode(), "hash must be 64 lowercase"),
         (lambda d: json.dumps({**d, "at": "yesterday"}).encode(), "at must be an ISO 8601 time"),
+        (lambda d: json.dumps({**d, "at": "2026-13-45T00:00:00"}).encode(), "at must be an ISO"),
         (
             lambda d: json.dumps({**d, "organization_id": d["organization_id"] + 1000}).encode(),
             "None of these checkpoints is of Acme Test",

@@ -292,8 +292,10 @@ def test_the_version_page_is_paged_by_a_cursor(published, monkeypatch):
     assert [d.decision_id for d in first.context["decisions"]] == made[::-1][:2]
     second = w.auditor.get(f"/o/{w.org.slug}/evidence/versions/pipeline/1/{older}")
     assert [d.decision_id for d in second.context["decisions"]] == made[::-1][2:4]
-    garbage = w.auditor.get(f"/o/{w.org.slug}/evidence/versions/pipeline/1/?before=nonsense")
-    assert garbage.status_code == 200  # no cursor: the newest page
+    for garbage in ("nonsense", "2026-13-45T00:00:00|12", "2026-01-01T00:00:00|١٢"):
+        response = w.auditor.get(f"/o/{w.org.slug}/evidence/versions/pipeline/1/?before={garbage}")
+        assert response.status_code == 200  # no cursor: the newest page
+        assert response.context["decisions"][0].decision_id == made[-1]
 
 
 def test_links_to_the_evidence_are_offered_to_those_who_may_follow_them(edited):

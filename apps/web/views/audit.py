@@ -53,8 +53,11 @@ HEX = frozenset("0123456789abcdef")
 def _cursor(value: str) -> tuple[datetime, int] | None:
     """`<ISO time>|<id>`; anything malformed is no cursor at all."""
     when, _, row_id = value.partition("|")
-    moment = parse_datetime(when) if when else None
-    if moment is None or not row_id.isdigit():
+    try:
+        moment = parse_datetime(when) if when else None
+    except ValueError:  # well formed, but no such time (month 13)
+        moment = None
+    if moment is None or not row_id.isascii() or not row_id.isdigit():
         return None
     if timezone.is_naive(moment):
         moment = moment.replace(tzinfo=UTC)
@@ -283,7 +286,11 @@ def checkpoint_problem(item: Any) -> str:
         if not isinstance(value, str) or len(value) != length or not set(value) <= HEX:
             return f"{name} must be {length} lowercase hexadecimal characters."
     at = item["at"]
-    if not isinstance(at, str) or parse_datetime(at) is None:
+    try:
+        moment = parse_datetime(at) if isinstance(at, str) else None
+    except ValueError:
+        moment = None
+    if moment is None:
         return "at must be an ISO 8601 time, e.g. 2026-11-23T16:00:00+00:00."
     return ""
 
