@@ -8,6 +8,8 @@ from rest_framework.response import Response
 
 from apps.accounts import services
 from apps.accounts.serializers import TokenCreatedOut, TokenIn, TokenOut
+from apps.core.api import refusals_of_state
+from apps.core.openapi import conflict
 
 
 class TokenListView(GenericAPIView):
@@ -18,11 +20,15 @@ class TokenListView(GenericAPIView):
     def get(self, request: Request) -> Response:
         return Response(TokenOut(request.user.tokens.all(), many=True).data)
 
-    @extend_schema(request=TokenIn, responses={201: TokenCreatedOut})
+    @extend_schema(
+        request=TokenIn,
+        responses={201: TokenCreatedOut, 409: conflict("The expiry is already past.")},
+    )
     def post(self, request: Request) -> Response:
         payload = TokenIn(data=request.data)
         payload.is_valid(raise_exception=True)
-        issued = services.personal_token_create(user=request.user, **payload.validated_data)
+        with refusals_of_state():
+            issued = services.personal_token_create(user=request.user, **payload.validated_data)
         data = {**TokenOut(issued.token).data, "token": issued.raw}
         return Response(data, status=status.HTTP_201_CREATED)
 

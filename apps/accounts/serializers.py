@@ -3,7 +3,7 @@
 from rest_framework import serializers
 
 from apps.accounts.models import PersonalAccessToken
-from apps.core.api import StrictSerializer
+from apps.core.api import DateTime, StrictSerializer, name_field
 
 
 class TokenOut(serializers.ModelSerializer):
@@ -20,5 +20,9 @@ class TokenCreatedOut(TokenOut):
 
 
 class TokenIn(StrictSerializer):
-    name = serializers.CharField(max_length=100)
-    expires_at = serializers.DateTimeField(required=False, allow_null=True)
+    name = name_field(max_length=100)
+    expires_at = DateTime(
+        required=False,
+        allow_null=True,
+        help_text="When it stops working; a time already past answers 409.",
+    )

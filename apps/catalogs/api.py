@@ -9,6 +9,8 @@ from apps.catalogs import serializers as s
 from apps.catalogs import services
 from apps.catalogs.constants import CatalogKind
 from apps.catalogs.models import Action, DataCategory, Signal, Template
+from apps.core.api import refusals_of_state
+from apps.core.openapi import conflict
 from apps.organizations.constants import Capability
 from apps.organizations.tenancy import OrganizationAPIView
 
@@ -30,12 +32,13 @@ class CatalogListView(CatalogView):
     def post(self, request: Request, org: str) -> Response:
         payload = self.create_in(data=request.data)
         payload.is_valid(raise_exception=True)
-        entry = services.catalog_entry_create(
-            organization=self.organization,
-            by=request.user,
-            kind=self.kind,
-            values=payload.validated_data,
-        )
+        with refusals_of_state():
+            entry = services.catalog_entry_create(
+                organization=self.organization,
+                by=request.user,
+                kind=self.kind,
+                values=payload.validated_data,
+            )
         return Response(
             self.out(self.get_queryset().get(pk=entry.pk)).data, status=status.HTTP_201_CREATED
         )
@@ -76,7 +79,10 @@ def _views(kind: str, model, out, create_in, patch_in, tag: str):
     }
     list_view = extend_schema_view(
         get=extend_schema(operation_id=f"orgs_catalog_{tag}_list", responses=out(many=True)),
-        post=extend_schema(request=create_in, responses={201: out}),
+        post=extend_schema(
+            request=create_in,
+            responses={201: out, 409: conflict("The catalog has an entry with this key.")},
+        ),
     )(type(f"{model.__name__}ListView", (CatalogListView,), dict(attrs)))
     detail_view = extend_schema_view(
         get=extend_schema(responses=out),

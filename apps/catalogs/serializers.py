@@ -4,7 +4,16 @@ from rest_framework import serializers
 
 from apps.catalogs.constants import Risk, TemplateKind
 from apps.catalogs.models import Action, DataCategory, Signal, Template
-from apps.core.api import StrictSerializer
+from apps.core.api import (
+    SOME_TEXT,
+    SOME_TEXT_MESSAGE,
+    Boolean,
+    StrictSerializer,
+    Text,
+    key_field,
+    name_field,
+    text_field,
+)
 
 BASE = ["key", "label", "description", "created_at"]
 
@@ -49,14 +58,14 @@ class TemplateOut(serializers.ModelSerializer):
 
 
 class EntryIn(StrictSerializer):
-    key = serializers.CharField(max_length=64)
-    label = serializers.CharField(max_length=200)
-    description = serializers.CharField(required=False, allow_blank=True)
+    key = key_field(max_length=64, help_text="Unique in its catalog; a taken one answers 409.")
+    label = name_field(max_length=200)
+    description = text_field()
 
 
 class EntryPatchIn(StrictSerializer):
-    label = serializers.CharField(max_length=200, required=False)
-    description = serializers.CharField(required=False, allow_blank=True)
+    label = name_field(max_length=200, required=False)
+    description = text_field()
 
 
 class ActionIn(EntryIn):
@@ -68,22 +77,27 @@ class ActionPatchIn(EntryPatchIn):
 
 
 class DataCategoryIn(EntryIn):
-    sensitive = serializers.BooleanField(required=False)
+    sensitive = Boolean(required=False)
 
 
 class DataCategoryPatchIn(EntryPatchIn):
-    sensitive = serializers.BooleanField(required=False)
+    sensitive = Boolean(required=False)
 
 
 class TemplateIn(EntryIn):
     kind = serializers.ChoiceField(choices=TemplateKind.choices, required=False)
-    engagement_type = serializers.CharField(required=False, allow_blank=True, max_length=100)
-    subject = serializers.CharField(required=False, allow_blank=True, max_length=300)
-    body = serializers.CharField()
+    engagement_type = text_field(max_length=100)
+    subject = text_field(max_length=300)
+    body = Text(pattern=SOME_TEXT, message=SOME_TEXT_MESSAGE)
 
 
 class TemplatePatchIn(EntryPatchIn):
     kind = serializers.ChoiceField(choices=TemplateKind.choices, required=False)
-    engagement_type = serializers.CharField(required=False, allow_blank=True, max_length=100)
-    subject = serializers.CharField(required=False, allow_blank=True, max_length=300)
-    body = serializers.CharField(required=False)
+    engagement_type = text_field(max_length=100)
+    subject = text_field(max_length=300)
+    body = Text(
+        pattern=SOME_TEXT,
+        message=SOME_TEXT_MESSAGE,
+        required=False,
+        help_text="A new subject or body makes a new version of the template.",
+    )

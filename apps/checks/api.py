@@ -1,35 +1,39 @@
 """Management API: the decision log, filtered, with cursor pagination that stays fast on
 millions of rows (keyset on evaluated_at, id)."""
 
-from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions
-from rest_framework.pagination import CursorPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps.checks.models import Decision
 from apps.checks.selectors import decisions_list
 from apps.checks.serializers import DecisionOut
+from apps.core.api import ANY_TEXT, KeysetPagination, datetime_param, query_param
 from apps.engine.types import DECISIONS
 from apps.organizations.constants import Capability
 from apps.organizations.tenancy import OrganizationAPIView
 
 
-class DecisionCursor(CursorPagination):
+class DecisionCursor(KeysetPagination):
     ordering = ("-evaluated_at", "-id")
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 500
 
 
+_TEXT = {"type": "string", "pattern": ANY_TEXT}
+_TIME = {"type": "string", "format": "date-time"}
+TEXT_FILTERS = ("agent", "action", "reason")
 FILTERS = [
-    OpenApiParameter("agent", str),
-    OpenApiParameter("action", str),
+    OpenApiParameter("agent", _TEXT, description="An agent's key (empty: any)"),
+    OpenApiParameter("action", _TEXT, description="An action key (empty: any)"),
     OpenApiParameter("decision", str, enum=list(DECISIONS)),
-    OpenApiParameter("reason", str, description="the decisive reason code, e.g. limit.exceeded"),
-    OpenApiParameter("since", str, description="ISO 8601 time, inclusive"),
-    OpenApiParameter("until", str, description="ISO 8601 time, exclusive"),
+    OpenApiParameter(
+        "reason", _TEXT, description="The decisive reason code, e.g. limit.exceeded (empty: any)"
+    ),
+    OpenApiParameter("since", _TIME, description="RFC 3339 time, inclusive"),
+    OpenApiParameter("until", _TIME, description="RFC 3339 time, exclusive"),
 ]
 
 
@@ -40,24 +44,18 @@ class DecisionListView(OrganizationAPIView):
     queryset = Decision.objects.all()
 
     def get_base_queryset(self):
-        params = self.request.query_params
+        request = self.request
         times = {}
         for name in ("since", "until"):
-            if params.get(name):
-                value = parse_datetime(params[name])
-                if value is None:
-                    raise exceptions.ValidationError({name: "Use an ISO 8601 time."})
+            value = datetime_param(request, name)
+            if value is not None:
                 times[name] = value
-        decision = params.get("decision", "")
-        if decision and decision not in DECISIONS:
+        decision = query_param(request, "decision")
+        if decision is not None and decision not in DECISIONS:
             raise exceptions.ValidationError({"decision": f"Use one of {', '.join(DECISIONS)}."})
+        texts = {name: query_param(request, name) or "" for name in TEXT_FILTERS}
         return decisions_list(
-            organization=self.organization,
-            agent=params.get("agent", ""),
-            action=params.get("action", ""),
-            decision=decision,
-            reason=params.get("reason", ""),
-            **times,
+            organization=self.organization, decision=decision or "", **texts, **times
         )
 
     @extend_schema(

@@ -3,12 +3,25 @@
 from rest_framework import serializers
 
 from apps.checks.models import Decision
+from apps.engine.types import DECISIONS
+
+
+class DecisionReasonOut(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
 
 
 class DecisionOut(serializers.ModelSerializer):
     agent = serializers.CharField(source="agent.key")
-    policy_version = serializers.IntegerField(source="policy_version.number", default=None)
-    policy = serializers.CharField(source="policy.key", default=None)
+    decision = serializers.ChoiceField(choices=DECISIONS)
+    reasons = DecisionReasonOut(many=True, help_text="Every matching rule; the decisive one first.")
+    obligations = serializers.DictField()
+    policy_version = serializers.IntegerField(
+        source="policy_version.number", default=None, allow_null=True
+    )
+    policy = serializers.CharField(source="policy.key", default=None, allow_null=True)
+    request = serializers.DictField(help_text="The request as received, sensitive values masked.")
+    masked_paths = serializers.ListField(child=serializers.CharField())
 
     class Meta:
         model = Decision

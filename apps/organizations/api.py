@@ -7,6 +7,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps.audit.retention import organization_retention_set
+from apps.core.api import refusals_of_state
+from apps.core.openapi import conflict
 from apps.organizations import services
 from apps.organizations.constants import Capability
 from apps.organizations.models import Invitation, Membership, Team
@@ -42,11 +44,15 @@ class OrganizationListView(GenericAPIView):
         data = OrganizationOut(orgs, many=True, context={"roles": self._roles(request)}).data
         return Response(data)
 
-    @extend_schema(request=OrganizationIn, responses={201: OrganizationOut})
+    @extend_schema(
+        request=OrganizationIn,
+        responses={201: OrganizationOut, 409: conflict("Another organization has this slug.")},
+    )
     def post(self, request: Request) -> Response:
         payload = OrganizationIn(data=request.data)
         payload.is_valid(raise_exception=True)
-        org = services.organization_create(by=request.user, **payload.validated_data)
+        with refusals_of_state():
+            org = services.organization_create(by=request.user, **payload.validated_data)
         out = OrganizationOut(org, context={"roles": self._roles(request)})
         return Response(out.data, status=status.HTTP_201_CREATED)
 
@@ -88,15 +94,19 @@ class MemberListView(OrganizationAPIView):
 
     @extend_schema(
         request=InvitationIn,
-        responses={201: InvitationOut},
+        responses={
+            201: InvitationOut,
+            409: conflict("The address belongs to a member, or has a pending invitation."),
+        },
         description="Invites a person by e-mail; they become a member when they accept.",
     )
     def post(self, request: Request, org: str) -> Response:
         payload = InvitationIn(data=request.data)
         payload.is_valid(raise_exception=True)
-        invitation = services.invitation_create(
-            organization=self.organization, by=request.user, **payload.validated_data
-        )
+        with refusals_of_state():
+            invitation = services.invitation_create(
+                organization=self.organization, by=request.user, **payload.validated_data
+            )
         return Response(InvitationOut(invitation).data, status=status.HTTP_201_CREATED)
 
 
@@ -114,7 +124,10 @@ class MemberDetailView(OrganizationAPIView):
     def get(self, request: Request, org: str, username: str) -> Response:
         return Response(MemberOut(self.get_object_or_404(user__username=username)).data)
 
-    @extend_schema(request=MemberPatchIn, responses=MemberOut)
+    @extend_schema(
+        request=MemberPatchIn,
+        responses={200: MemberOut, 409: conflict("The last owner cannot stop being owner.")},
+    )
     def patch(self, request: Request, org: str, username: str) -> Response:
         membership = self.get_object_or_404(user__username=username)
         payload = MemberPatchIn(data=request.data)
@@ -124,6 +137,9 @@ class MemberDetailView(OrganizationAPIView):
         )
         return Response(MemberOut(self.get_object_or_404(pk=membership.pk)).data)
 
+    @extend_schema(
+        responses={204: None, 409: conflict("The last owner cannot leave.")},
+    )
     def delete(self, request: Request, org: str, username: str) -> Response:
         membership = self.get_object_or_404(user__username=username)
         services.membership_remove(membership=membership, by=request.user)
@@ -142,12 +158,19 @@ class TeamListView(OrganizationAPIView):
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(TeamOut(page, many=True).data)
 
-    @extend_schema(request=TeamIn, responses={201: TeamOut})
+    @extend_schema(
+        request=TeamIn,
+        responses={
+            201: TeamOut,
+            409: conflict("A team has this key, or a username is not a member."),
+        },
+    )
     def post(self, request: Request, org: str) -> Response:
         payload = TeamIn(data=request.data)
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
-        team = services.team_create(organization=self.organization, by=request.user, **data)
+        with refusals_of_state():
+            team = services.team_create(organization=self.organization, by=request.user, **data)
         return Response(TeamOut(self.get_object_or_404(pk=team.pk)).data, status=201)
 
 
@@ -165,15 +188,22 @@ class TeamDetailView(OrganizationAPIView):
     def get(self, request: Request, org: str, team: str) -> Response:
         return Response(TeamOut(self.get_object_or_404(key=team)).data)
 
-    @extend_schema(request=TeamPatchIn, responses=TeamOut)
+    @extend_schema(
+        request=TeamPatchIn,
+        responses={200: TeamOut, 409: conflict("A username is not a member.")},
+    )
     def patch(self, request: Request, org: str, team: str) -> Response:
         obj: Team = self.get_object_or_404(key=team)
         payload = TeamPatchIn(data=request.data)
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
-        services.team_edit(team=obj, by=request.user, **data)
+        with refusals_of_state():
+            services.team_edit(team=obj, by=request.user, **data)
         return Response(TeamOut(self.get_object_or_404(pk=obj.pk)).data)
 
+    @extend_schema(
+        responses={204: None, 409: conflict("Policies or agents still name the team.")},
+    )
     def delete(self, request: Request, org: str, team: str) -> Response:
         services.team_delete(team=self.get_object_or_404(key=team), by=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -196,7 +226,10 @@ class InvitationActionView(OrganizationAPIView):
     queryset = Invitation.objects.select_related("invited_by")
     action: str = ""
 
-    @extend_schema(request=None, responses=InvitationOut)
+    @extend_schema(
+        request=None,
+        responses={200: InvitationOut, 409: conflict("The invitation is no longer open.")},
+    )
     def post(self, request: Request, org: str, pk: int) -> Response:
         invitation = self.get_object_or_404(pk=pk)
         act = services.invitation_resend if self.action == "resend" else services.invitation_revoke

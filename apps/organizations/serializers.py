@@ -1,12 +1,25 @@
 """Input and output serializers for organizations, members and teams (separate, so that no
 client-writable field exists by accident)."""
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.audit.retention import MAX_RETENTION_DAYS
-from apps.core.api import Integer, StrictSerializer
-from apps.organizations.constants import Role
+from apps.core.api import (
+    EMAIL,
+    Integer,
+    StrictSerializer,
+    Text,
+    key_field,
+    name_field,
+    text_field,
+)
+from apps.organizations.constants import RESERVED_ORG_SLUGS, InvitationStatus, Role
 from apps.organizations.models import Invitation, Membership, Organization, Team
+
+
+def _roles(**kwargs) -> serializers.ListField:
+    return serializers.ListField(child=serializers.ChoiceField(choices=Role.choices), **kwargs)
 
 
 class OrganizationOut(serializers.ModelSerializer):
@@ -16,14 +29,19 @@ class OrganizationOut(serializers.ModelSerializer):
         model = Organization
         fields = ["slug", "name", "created_at", "roles"]
 
+    @extend_schema_field(_roles(help_text="Your roles in it."))
     def get_roles(self, obj: Organization) -> list[str]:
         roles = self.context.get("roles", {})
         return roles.get(obj.pk, [])
 
 
 class OrganizationIn(StrictSerializer):
-    name = serializers.CharField(max_length=200)
-    slug = serializers.CharField(max_length=50)
+    name = name_field(max_length=200)
+    slug = key_field(
+        max_length=50,
+        reserved=RESERVED_ORG_SLUGS,
+        help_text="Its address, /o/<slug>/; one another organization has answers 409.",
+    )
 
 
 class OrganizationDetailOut(OrganizationOut):
@@ -43,8 +61,9 @@ class OrganizationPatchIn(StrictSerializer):
 
 class MemberOut(serializers.ModelSerializer):
     username = serializers.CharField(source="user.username")
-    email = serializers.EmailField(source="user.email")
+    email = serializers.CharField(source="user.email")
     name = serializers.CharField(source="user.get_full_name")
+    roles = _roles()
     teams = serializers.SerializerMethodField()
     joined_at = serializers.DateTimeField(source="created_at")
 
@@ -57,12 +76,14 @@ class MemberOut(serializers.ModelSerializer):
 
 
 class InvitationIn(StrictSerializer):
-    email = serializers.CharField(max_length=254)
-    roles = serializers.ListField(child=serializers.ChoiceField(choices=Role.choices))
+    email = Text(pattern=EMAIL, message="Enter a valid e-mail address.", max_length=254)
+    roles = _roles(allow_empty=False, min_length=1)
 
 
 class InvitationOut(serializers.ModelSerializer):
-    status = serializers.CharField()
+    email = serializers.CharField()
+    roles = _roles()
+    status = serializers.ChoiceField(choices=InvitationStatus.choices)
     invited_by = serializers.CharField(source="invited_by.username")
 
     class Meta:
@@ -71,9 +92,7 @@ class InvitationOut(serializers.ModelSerializer):
 
 
 class MemberPatchIn(StrictSerializer):
-    roles = serializers.ListField(
-        child=serializers.ChoiceField(choices=Role.choices), allow_empty=False
-    )
+    roles = _roles(allow_empty=False, min_length=1)
 
 
 class TeamOut(serializers.ModelSerializer):
@@ -87,14 +106,23 @@ class TeamOut(serializers.ModelSerializer):
         return [tm.user.username for tm in obj.team_memberships.all()]
 
 
+def _members(**kwargs) -> serializers.ListField:
+    return serializers.ListField(
+        child=Text(allow_blank=True),
+        help_text="Usernames, all members of the organization (others answer 409); the team's "
+        "members become exactly these.",
+        **kwargs,
+    )
+
+
 class TeamIn(StrictSerializer):
-    key = serializers.CharField(max_length=50)
-    name = serializers.CharField(max_length=200)
-    description = serializers.CharField(required=False, allow_blank=True, default="")
-    members = serializers.ListField(child=serializers.CharField(), required=False)
+    key = key_field(max_length=50)
+    name = name_field(max_length=200)
+    description = text_field(default="")
+    members = _members(required=False)
 
 
 class TeamPatchIn(StrictSerializer):
-    name = serializers.CharField(max_length=200, required=False)
-    description = serializers.CharField(required=False, allow_blank=True)
-    members = serializers.ListField(child=serializers.CharField(), required=False)
+    name = name_field(max_length=200, required=False)
+    description = text_field()
+    members = _members(required=False)

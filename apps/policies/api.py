@@ -9,6 +9,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.core.api import positive_int_param, query_param, refusals_of_state
+from apps.core.errors import Conflict
+from apps.core.openapi import conflict
 from apps.organizations.constants import Capability
 from apps.organizations.tenancy import OrganizationAPIView
 from apps.policies import document, services
@@ -19,12 +22,16 @@ from apps.policies.serializers import (
     PolicyIn,
     PolicyOut,
     PublishIn,
+    RejectIn,
     ReviewIn,
+    SimulationOut,
     VersionEditIn,
     VersionIn,
     VersionOut,
     VersionSummaryOut,
 )
+
+DOCUMENT = {"$ref": "#/components/schemas/PolicyDocument"}
 
 
 class PolicyFormatSchemaView(APIView):
@@ -81,13 +88,17 @@ class PolicyListView(OrganizationAPIView):
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(PolicyOut(page, many=True).data)
 
-    @extend_schema(request=PolicyIn, responses={201: PolicyOut})
+    @extend_schema(
+        request=PolicyIn,
+        responses={201: PolicyOut, 409: conflict("A policy has this key.")},
+    )
     def post(self, request: Request, org: str) -> Response:
         payload = PolicyIn(data=request.data)
         payload.is_valid(raise_exception=True)
-        policy = services.policy_create(
-            organization=self.organization, by=request.user, **payload.validated_data
-        )
+        with refusals_of_state():
+            policy = services.policy_create(
+                organization=self.organization, by=request.user, **payload.validated_data
+            )
         return Response(PolicyOut(policy).data, status=status.HTTP_201_CREATED)
 
 
@@ -113,26 +124,32 @@ class VersionListView(PolicyScoped):
         )
         return self.get_paginated_response(VersionSummaryOut(page, many=True).data)
 
-    @extend_schema(request=VersionIn, responses={201: VersionOut})
+    @extend_schema(
+        request=VersionIn,
+        responses={
+            201: VersionOut,
+            409: conflict(
+                "The document names what the organization's catalogs do not hold, or "
+                "based_on names a version the policy does not have."
+            ),
+        },
+    )
     def post(self, request: Request, org: str, policy: str) -> Response:
         policy_obj = self.get_policy()
         payload = VersionIn(data=request.data)
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
-        if "text" in data:
-            version = services.policy_version_import(
-                policy=policy_obj, by=request.user, text=data["text"], fmt=data["format"]
+        based_on = None
+        if "based_on" in data:
+            based_on = (
+                self.get_queryset().filter(policy=policy_obj, number=data["based_on"]).first()
             )
-        else:
-            based_on = None
-            if "based_on" in data:
-                based_on = (
-                    self.get_queryset().filter(policy=policy_obj, number=data["based_on"]).first()
+            if based_on is None:
+                raise Conflict(
+                    f"{policy_obj.name} has no version {data['based_on']}.",
+                    fields={"based_on": "No such version of this policy."},
                 )
-                if based_on is None:
-                    raise exceptions.ValidationError(
-                        {"based_on": "No such version of this policy."}
-                    )
+        with refusals_of_state():
             version = services.policy_version_create(
                 policy=policy_obj, by=request.user, document=data.get("document"), based_on=based_on
             )
@@ -146,14 +163,24 @@ class VersionDetailView(PolicyScoped):
     def get(self, request: Request, org: str, policy: str, number: int) -> Response:
         return Response(VersionOut(self.get_version()).data)
 
-    @extend_schema(request=VersionEditIn, responses=VersionOut)
+    @extend_schema(
+        request=VersionEditIn,
+        responses={
+            200: VersionOut,
+            409: conflict(
+                "The version is not a draft, or the document names what the organization's "
+                "catalogs do not hold."
+            ),
+        },
+    )
     def patch(self, request: Request, org: str, policy: str, number: int) -> Response:
         version = self.get_version()
         payload = VersionEditIn(data=request.data)
         payload.is_valid(raise_exception=True)
-        services.policy_version_edit(
-            version=version, by=request.user, document=payload.validated_data["document"]
-        )
+        with refusals_of_state():
+            services.policy_version_edit(
+                version=version, by=request.user, document=payload.validated_data["document"]
+            )
         return Response(VersionOut(self.get_version()).data)
 
 
@@ -161,9 +188,16 @@ class VersionSubmitView(PolicyScoped):
     permission_map = {"POST": Capability.AUTHOR_POLICIES}
     serializer_class = VersionOut
 
-    @extend_schema(request=None, responses=VersionOut)
+    @extend_schema(
+        request=None,
+        responses={
+            200: VersionOut,
+            409: conflict("The version is not a draft, or names what the catalogs no longer hold."),
+        },
+    )
     def post(self, request: Request, org: str, policy: str, number: int) -> Response:
-        services.policy_version_submit(version=self.get_version(), by=request.user)
+        with refusals_of_state():
+            services.policy_version_submit(version=self.get_version(), by=request.user)
         return Response(VersionOut(self.get_version()).data)
 
 
@@ -171,7 +205,14 @@ class VersionApproveView(PolicyScoped):
     permission_map = {"POST": Capability.REVIEW_POLICIES}
     serializer_class = VersionOut
 
-    @extend_schema(request=ReviewIn, responses=VersionOut)
+    @extend_schema(
+        request=ReviewIn,
+        responses={
+            200: VersionOut,
+            409: conflict("The version is not in review, or changed since content_hash."),
+        },
+        description="Approve a version in review; nobody approves a version they wrote (403).",
+    )
     def post(self, request: Request, org: str, policy: str, number: int) -> Response:
         payload = ReviewIn(data=request.data)
         payload.is_valid(raise_exception=True)
@@ -188,9 +229,16 @@ class VersionRejectView(PolicyScoped):
     permission_map = {"POST": Capability.REVIEW_POLICIES}
     serializer_class = VersionOut
 
-    @extend_schema(request=ReviewIn, responses=VersionOut)
+    @extend_schema(
+        request=RejectIn,
+        responses={
+            200: VersionOut,
+            409: conflict("The version is not in review, or changed since content_hash."),
+        },
+        description="Reject a version in review, saying why; not one's own (403).",
+    )
     def post(self, request: Request, org: str, policy: str, number: int) -> Response:
-        payload = ReviewIn(data=request.data)
+        payload = RejectIn(data=request.data)
         payload.is_valid(raise_exception=True)
         services.policy_version_reject(
             version=self.get_version(),
@@ -205,15 +253,25 @@ class VersionPublishView(PolicyScoped):
     permission_map = {"POST": Capability.PUBLISH_POLICIES}
     serializer_class = VersionOut
 
-    @extend_schema(request=PublishIn, responses=VersionOut)
+    @extend_schema(
+        request=PublishIn,
+        responses={
+            200: VersionOut,
+            409: conflict(
+                "The version is not approved, a newer one is active, the document names what "
+                "the catalogs no longer hold, or effective_at is past."
+            ),
+        },
+    )
     def post(self, request: Request, org: str, policy: str, number: int) -> Response:
         payload = PublishIn(data=request.data)
         payload.is_valid(raise_exception=True)
-        services.policy_version_publish(
-            version=self.get_version(),
-            by=request.user,
-            effective_at=payload.validated_data.get("effective_at"),
-        )
+        with refusals_of_state():
+            services.policy_version_publish(
+                version=self.get_version(),
+                by=request.user,
+                effective_at=payload.validated_data.get("effective_at"),
+            )
         return Response(VersionOut(self.get_version()).data)
 
 
@@ -224,14 +282,18 @@ class VersionDiffView(PolicyScoped):
     @extend_schema(
         parameters=[
             OpenApiParameter(
-                "against", int, description="The version to compare with (default: the active one)"
+                "against",
+                {"type": "integer", "minimum": 1},
+                description="The version to compare with (default: the active one; for the "
+                "active one, the version it was written from). One the policy does not have "
+                "answers 404.",
             )
         ],
         responses=DiffOut,
     )
     def get(self, request: Request, org: str, policy: str, number: int) -> Response:
         version = self.get_version()
-        against_param = request.query_params.get("against")
+        against_param = positive_int_param(request, "against")
         if against_param is None:
             # Against the active version; the active version itself against its source.
             against = self.get_queryset().filter(policy=version.policy, state="active").first()
@@ -243,10 +305,8 @@ class VersionDiffView(PolicyScoped):
                     .first()
                 )
         else:
-            if not against_param.isdigit():
-                raise exceptions.ValidationError({"against": "Must be a version number."})
             against = (
-                self.get_queryset().filter(policy=version.policy, number=int(against_param)).first()
+                self.get_queryset().filter(policy=version.policy, number=against_param).first()
             )
             if against is None:
                 raise exceptions.NotFound("No such version to compare with.")
@@ -265,29 +325,35 @@ class VersionSimulateView(PolicyScoped):
     and nothing recorded."""
 
     permission_map = {"POST": Capability.VIEW}
+    serializer_class = SimulationOut
 
-    @extend_schema(request=OpenApiTypes.OBJECT, responses={200: OpenApiTypes.OBJECT})
+    @extend_schema(
+        request={"application/json": {"$ref": "#/components/schemas/CheckRequest"}},
+        responses=SimulationOut,
+    )
     def post(self, request: Request, org: str, policy: str, number: int) -> Response:
         from apps.checks.simulation import simulate
 
         version = self.get_version()
-        return Response(
-            simulate(version=version, organization=self.organization, body=request.data)
-        )
+        result = simulate(version=version, organization=self.organization, body=request.data)
+        return Response(SimulationOut(result).data)
 
 
 class VersionExportView(PolicyScoped):
     permission_map = {"GET": Capability.VIEW}
 
     @extend_schema(
-        parameters=[OpenApiParameter("format", str, enum=["yaml", "json"])],
+        parameters=[
+            OpenApiParameter("format", str, enum=["yaml", "json"], description="Default yaml.")
+        ],
         responses={
-            (200, "application/yaml"): OpenApiTypes.STR,
-            (200, "application/json"): OpenApiTypes.OBJECT,
+            (200, "application/yaml"): DOCUMENT,
+            (200, "application/json"): DOCUMENT,
         },
     )
     def get(self, request: Request, org: str, policy: str, number: int) -> HttpResponse:
-        fmt = request.query_params.get("format", "yaml")
+        fmt = query_param(request, "format")
+        fmt = "yaml" if fmt is None else fmt
         if fmt not in ("yaml", "json"):
             raise exceptions.ValidationError({"format": "Use yaml or json."})
         version = self.get_version()

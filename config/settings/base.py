@@ -285,10 +285,25 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # PATCH bodies have their own serializers, whose required fields are required.
+    "COMPONENT_SPLIT_PATCH": False,
+    "ENUM_NAME_OVERRIDES": {
+        "AgentStatusEnum": "apps.agents.constants.AgentStatus",
+        "InvitationStatusEnum": "apps.organizations.constants.InvitationStatus",
+        "TemplateKindEnum": "apps.catalogs.constants.TemplateKind",
+        "ChangeKindEnum": ["added", "removed", "changed"],
+        "DocumentFormatEnum": ["yaml", "json"],
+        "PolicyFormatEnum": [(1, 1)],
+        "ApprovalStatusEnum": "apps.humans.constants.ApprovalStatus",
+        "HandoffStatusEnum": "apps.humans.constants.HandoffStatus",
+        "WebhookStatusEnum": "apps.humans.constants.WebhookStatus",
+        "WebhookFormatEnum": "apps.humans.constants.WebhookFormat",
+    },
     "PREPROCESSING_HOOKS": ["apps.checks.openapi.agent_api_endpoints"],
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "apps.checks.openapi.agent_api_components",
+        "apps.core.openapi.management_api_errors",
     ],
 }
 

@@ -26,7 +26,7 @@ def test_catalog_input_errors(world, api_as):
     client = api_as(world.people["author"])
     base = f"/api/v1/orgs/{world.org.slug}/catalog/"
     dup = client.post(base + "actions/", {"key": "send_follow_up", "label": "X"}, format="json")
-    assert dup.status_code == 400
+    assert dup.status_code == 409
     assert "key" in dup.json()["error"]["fields"]
     bad = client.post(
         base + "actions/", {"key": "ok_key", "label": "X", "risk": "extreme"}, format="json"

@@ -96,18 +96,22 @@ def test_create_organization_makes_caller_owner(world, api_as):
 
 
 @pytest.mark.parametrize(
-    ("body", "field"),
+    ("body", "status", "field"),
     [
-        ({"name": "X"}, "slug"),
-        ({"name": "X", "slug": "Not A Slug"}, "slug"),
-        ({"name": "X", "slug": "acme-test"}, "slug"),
-        ({"name": "", "slug": "fine"}, "name"),
-        ({"name": "X", "slug": "api"}, "slug"),
+        ({"name": "X"}, 400, "slug"),
+        ({"name": "X", "slug": "Not A Slug"}, 400, "slug"),
+        ({"name": "X", "slug": " fine"}, 400, "slug"),
+        ({"name": "", "slug": "fine"}, 400, "name"),
+        ({"name": "Two\nlines", "slug": "fine"}, 400, "name"),
+        ({"name": "X", "slug": "api"}, 400, "slug"),
+        ({"name": "X", "slug": "fine", "plan": "gold"}, 400, "plan"),
+        # Well-formed, but another organization has the slug: the state refuses it.
+        ({"name": "X", "slug": "acme-test"}, 409, "slug"),
     ],
 )
-def test_create_organization_rejects_bad_input(world, api_as, body, field):
+def test_create_organization_rejects_bad_input(world, api_as, body, status, field):
     response = api_as(world.people["owner"]).post("/api/v1/orgs/", body, format="json")
-    assert response.status_code == 400
+    assert response.status_code == status
     assert field in response.json()["error"]["fields"]
 
 
@@ -165,11 +169,11 @@ def test_team_create_with_members_and_errors(world, api_as):
     assert ok.json()["members"] == ["author"]
 
     duplicate = client.post(url, {"key": "deal-desk", "name": "Again"}, format="json")
-    assert duplicate.status_code == 400
+    assert duplicate.status_code == 409
     assert "key" in duplicate.json()["error"]["fields"]
 
     stranger = client.post(url, {"key": "t2", "name": "T2", "members": ["outsider"]}, format="json")
-    assert stranger.status_code == 400
+    assert stranger.status_code == 409
     assert "members" in stranger.json()["error"]["fields"]
     assert not Team.objects.filter(organization=world.org, key="t2").exists()
 

@@ -134,7 +134,7 @@ def test_rollback_through_the_api(world, api_as):
     assert response.json()["based_on"] == 2
     assert (
         author.post(url(world, "pipeline/versions/"), {"based_on": 42}, format="json").status_code
-        == 400
+        == 409
     )
 
 
@@ -142,7 +142,7 @@ def test_policy_create_validation(world, api_as):
     author = api_as(world.people["author"])
     assert (
         author.post(url(world), {"key": "pipeline", "name": "Again"}, format="json").status_code
-        == 400
+        == 409
     )
     assert (
         author.post(url(world), {"key": "Bad Key", "name": "X"}, format="json").status_code == 400
