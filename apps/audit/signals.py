@@ -3,6 +3,10 @@ once. An audit event belongs to an organization, so a person's sign-in (or a fai
 under their name) is recorded in every organization they belong to; a failed sign-in that
 names no member of any organization is kept as an accounts.SignInAttempt instead.
 
+Sign-ins are recorded as they arrive over HTTP (a request with a method: the sign-in page,
+the admin's); a session opened in-process, with no request (a shell, the test client's
+login), comes from nowhere and is nobody's sign-in.
+
 These happen outside any change's transaction (a refused request changes nothing), so each
 recorder opens its own."""
 
@@ -37,6 +41,10 @@ def _origin_of(request: HttpRequest | None) -> Origin:
     )
 
 
+def _over_http(request: HttpRequest | None) -> bool:
+    return request is not None and bool(getattr(request, "META", {}).get("REQUEST_METHOD"))
+
+
 def _organizations_of(user: Any) -> list[Any]:
     from apps.organizations.models import Organization
 
@@ -61,6 +69,8 @@ def _record_everywhere(user: Any, *, by: Any, verb: str, after: dict[str, Any] |
 
 @receiver(user_logged_in, dispatch_uid="audit-signed-in")
 def record_sign_in(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
+    if not _over_http(request):
+        return
     with origin(_origin_of(request)):
         _record_everywhere(user, by=user, verb=SIGNED_IN, after=None)
 
@@ -71,6 +81,8 @@ def record_failed_sign_in(
 ) -> None:
     from apps.accounts.models import SignInAttempt
 
+    if not _over_http(request):
+        return
     users = get_user_model()
     name_field = users.USERNAME_FIELD
     username = str(credentials.get(name_field) or credentials.get("username") or "")[:150]

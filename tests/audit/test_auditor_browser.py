@@ -117,8 +117,8 @@ def test_the_auditors_walk(page, demo, tmp_path):
 
     edited = Approval.objects.get(organization__slug="acme", status="edited").decision
     page.goto("/o/acme/decisions/?action=draft_proposal")
-    page.click(f"a[href$='/evidence/decisions/{edited.decision_id}/']")
-    page.wait_for_url(f"**/evidence/decisions/{edited.decision_id}/")
+    page.click(f"[data-testid=evidence-link][href*='/evidence/decisions/{edited.decision_id}/']")
+    page.wait_for_url(f"**/evidence/decisions/{edited.decision_id}/#evidence")
     assert page.locator("[data-testid=draft-diff] ins").count() >= 1
     assert page.locator("[data-testid=version-record]").is_visible()
     assert "executed" in page.locator("[data-testid=outcome]").inner_text()

@@ -80,6 +80,15 @@ def test_a_person_in_no_organization(world):
     assert SignInAttempt.objects.count() == 1
 
 
+def test_a_session_opened_without_a_request_is_nobodys_sign_in(world):
+    before = AuditEvent.objects.count()
+    client = Client()
+    client.force_login(world.people["author"])
+    assert not client.login(username="author", password="wrong")
+    assert AuditEvent.objects.count() == before
+    assert not SignInAttempt.objects.exists()
+
+
 def test_a_refused_page_is_recorded_once(world):
     client = Client(**WHERE)
     client.force_login(world.people["member"])
