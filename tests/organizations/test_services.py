@@ -139,7 +139,6 @@ def test_audit_record_refuses_to_run_outside_a_transaction(world):
 
 def test_a_team_that_worked_approvals_keeps_their_history(world):
     from apps.core.errors import Conflict
-
     from apps.humans.models import Approval
 
     team = services.team_create(
