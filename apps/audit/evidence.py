@@ -63,6 +63,8 @@ ROUTINE_VERBS = ("approval.", "handoff.", "decision.", "decisions.", "evidence."
 
 @dataclass(frozen=True)
 class PackedFile:
+    """One file of the package, as the manifest lists it."""
+
     name: str
     sha256: str
     bytes: int
@@ -84,9 +86,6 @@ class Package:
     sha256: str = ""
     size: int = 0
     event_seq: int | None = None
-
-    def file(self, name: str) -> PackedFile:
-        return next(f for f in self.files if f.name == name)
 
 
 def period_clean(
