@@ -283,7 +283,7 @@ def test_the_request_is_built_from_every_picker(world, client, versions):
                 "request_json": '{"action": "offer_discount", "context": {"discount_pct": "lots"}}',
             },
             "request_json",
-            "context.discount_pct: must be a number (a limit of offer_discount applies to it)",
+            "context.discount_pct: must be a number ≥ 0 (a limit of offer_discount applies to it)",
         ),
         (
             {"use": "json", "request_json": '{"action": "send_follow_up", "colour": "red"}'},
