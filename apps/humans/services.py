@@ -120,6 +120,47 @@ def _replay(model, agent: Agent, decision: Decision, key: str, digest: str):
     return None
 
 
+def _create_once(model, *, agent: Agent, decision: Decision, key: str, digest: str, **fields):
+    """The item, created once: a submission racing an identical one gets the earlier one
+    (created False); anything else that breaks a constraint is raised."""
+    try:
+        with transaction.atomic():
+            item = model.objects.create(
+                organization_id=agent.organization_id,
+                agent=agent,
+                decision=decision,
+                action=decision.action,
+                idempotency_key=key,
+                request_hash=digest,
+                **fields,
+            )
+    except IntegrityError:
+        earlier = _replay(model, agent, decision, key, digest)
+        if earlier is None:
+            raise
+        return earlier, False
+    return item, True
+
+
+def _record_created(item, *, verb: str, event: str, payload: dict, notify: str) -> None:
+    """The audit event, the webhook outbox rows and the e-mail of a new approval or handoff,
+    in the creating transaction."""
+    audit_record(
+        organization=item.agent.organization,
+        by=item.agent,
+        verb=verb,
+        target=item,
+        object_repr=f"{item.public_id} {item.action}",
+        after={
+            "decision_id": item.decision.decision_id,
+            "team": item.team.key if item.team else None,
+            "due_at": item.due_at.isoformat(),
+        },
+    )
+    events_emit(organization=item.agent.organization, event=event, payload=payload)
+    _notify_later(notify, item.pk)
+
+
 def approval_submit(
     *,
     agent: Agent,
@@ -138,45 +179,27 @@ def approval_submit(
         if earlier is not None:
             return earlier, False
         hours = decision.obligations.get("expires_after_hours") or DEFAULT_APPROVAL_HOURS
-        try:
-            with transaction.atomic():
-                approval = Approval.objects.create(
-                    public_id=new_public_id(APPROVAL_ID_PREFIX),
-                    organization_id=agent.organization_id,
-                    agent=agent,
-                    decision=decision,
-                    team=_team(agent.organization, decision.obligations.get("approver_team")),
-                    action=decision.action,
-                    draft=draft,
-                    context=context,
-                    due_at=timezone.now() + timedelta(hours=float(hours)),
-                    idempotency_key=idempotency_key,
-                    request_hash=digest,
-                )
-        except IntegrityError:  # the same submission, racing itself
-            earlier = _replay(Approval, agent, decision, idempotency_key, digest)
-            if earlier is None:
-                raise
-            return earlier, False
-        audit_record(
-            organization=agent.organization,
-            by=agent,
-            verb="approval.created",
-            target=approval,
-            object_repr=f"{approval.public_id} {approval.action}",
-            after={
-                "decision_id": decision.decision_id,
-                "team": approval.team.key if approval.team else None,
-                "due_at": approval.due_at.isoformat(),
-            },
+        approval, created = _create_once(
+            Approval,
+            agent=agent,
+            decision=decision,
+            key=idempotency_key,
+            digest=digest,
+            public_id=new_public_id(APPROVAL_ID_PREFIX),
+            team=_team(agent.organization, decision.obligations.get("approver_team")),
+            draft=draft,
+            context=context,
+            due_at=timezone.now() + timedelta(hours=float(hours)),
         )
-        events_emit(
-            organization=agent.organization,
-            event=WebhookEvent.APPROVAL_CREATED,
-            payload=webhooks.approval_data(approval),
-        )
-        _notify_later(NotificationKind.APPROVAL_CREATED, approval.pk)
-    return approval, True
+        if created:
+            _record_created(
+                approval,
+                verb="approval.created",
+                event=WebhookEvent.APPROVAL_CREATED,
+                payload=webhooks.approval_data(approval),
+                notify=NotificationKind.APPROVAL_CREATED,
+            )
+    return approval, created
 
 
 def may_decide(*, user: User, organization: Organization, team: Team | None) -> bool:
@@ -339,45 +362,27 @@ def handoff_create(
         if earlier is not None:
             return earlier, False
         minutes = decision.obligations.get("respond_within_minutes") or DEFAULT_HANDOFF_MINUTES
-        try:
-            with transaction.atomic():
-                handoff = Handoff.objects.create(
-                    public_id=new_public_id(HANDOFF_ID_PREFIX),
-                    organization_id=agent.organization_id,
-                    agent=agent,
-                    decision=decision,
-                    team=_team(agent.organization, decision.obligations.get("route_to_team")),
-                    action=decision.action,
-                    reason=decision.primary_reason,
-                    context=context,
-                    due_at=timezone.now() + timedelta(minutes=float(minutes)),
-                    idempotency_key=idempotency_key,
-                    request_hash=digest,
-                )
-        except IntegrityError:
-            earlier = _replay(Handoff, agent, decision, idempotency_key, digest)
-            if earlier is None:
-                raise
-            return earlier, False
-        audit_record(
-            organization=agent.organization,
-            by=agent,
-            verb="handoff.created",
-            target=handoff,
-            object_repr=f"{handoff.public_id} {handoff.action}",
-            after={
-                "decision_id": decision.decision_id,
-                "team": handoff.team.key if handoff.team else None,
-                "due_at": handoff.due_at.isoformat(),
-            },
+        handoff, created = _create_once(
+            Handoff,
+            agent=agent,
+            decision=decision,
+            key=idempotency_key,
+            digest=digest,
+            public_id=new_public_id(HANDOFF_ID_PREFIX),
+            team=_team(agent.organization, decision.obligations.get("route_to_team")),
+            reason=decision.primary_reason,
+            context=context,
+            due_at=timezone.now() + timedelta(minutes=float(minutes)),
         )
-        events_emit(
-            organization=agent.organization,
-            event=WebhookEvent.HANDOFF_CREATED,
-            payload=webhooks.handoff_data(handoff),
-        )
-        _notify_later(NotificationKind.HANDOFF_CREATED, handoff.pk)
-    return handoff, True
+        if created:
+            _record_created(
+                handoff,
+                verb="handoff.created",
+                event=WebhookEvent.HANDOFF_CREATED,
+                payload=webhooks.handoff_data(handoff),
+                notify=NotificationKind.HANDOFF_CREATED,
+            )
+    return handoff, created
 
 
 def _handoff_change(handoff: Handoff, by: User, verb: str, allowed: tuple[str, ...]) -> Handoff:
