@@ -313,5 +313,66 @@ def test_history_compares_each_version_with_its_source(world, client):
     )
     client.force_login(world.people["author"])
     html = client.get(f"/o/{world.org.slug}/policies/pipeline/").content.decode()
-    assert "Changes from version 1" in html
+    assert '/v/4/?against=1">version 1</a>' in html
     assert "name: “Pipeline” → “Renamed”" in html
+
+
+def test_history_is_a_timeline_of_every_version_with_its_diff(world, client):
+    """Every version, newest first, with who moved it through its life and when, its hash,
+    what it changed from its predecessor, and a link to the decisions it made; read-only for
+    an auditor."""
+    from apps.policies import services
+    from tests.conftest import SIMPLE_DOCUMENT
+
+    author, reviewer = world.people["author"], world.people["reviewer"]
+    v3 = PolicyVersion.objects.get(policy__key="pipeline", number=3)
+    services.policy_version_publish(version=v3, by=reviewer)
+    changed = dict(SIMPLE_DOCUMENT, defaults={"min_confidence": 0.9})
+    v4 = services.policy_version_create(policy=v3.policy, by=author, document=changed, based_on=v3)
+    services.policy_version_submit(version=v4, by=author)
+    services.policy_version_approve(version=v4, by=reviewer, comment="Stricter is fine")
+    services.policy_version_publish(version=v4, by=reviewer)
+
+    client.force_login(world.people["auditor"])
+    response = client.get(page(world, ""))
+    assert response.status_code == 200
+    body = response.content.decode()
+    versions = response.context["versions"]
+    assert [v.number for v in versions] == [4, 3, 2, 1]
+    assert [v.compared_with.number if v.compared_with else None for v in versions] == [
+        3,
+        2,
+        1,
+        None,
+    ]
+    assert [c.text for c in versions[0].changes] == ["defaults: min_confidence 0.8 → 0.9"]
+    assert versions[2].changes == []  # v2 repeats v1
+    assert any(c.text.startswith("send_follow_up: added") for c in versions[3].changes)
+    # In the page, in that order, each with its own diff.
+    positions = [body.index(f'data-testid="version-{n}"') for n in (4, 3, 2, 1)]
+    assert positions == sorted(positions)
+    v4_item = body[positions[0] : positions[1]]
+    assert "defaults: min_confidence 0.8 → 0.9" in v4_item
+    assert f'Changes from <a href="/o/{world.org.slug}/policies/pipeline/v/4/?against=3"' in v4_item
+    assert "Written</span> by <strong>author</strong>" in v4_item
+    assert "Submitted</span> by <strong>author</strong>" in v4_item
+    assert "Approved</span> by <strong>reviewer</strong>" in v4_item
+    assert "“Stricter is fine”" in v4_item
+    assert "Published</span> by <strong>reviewer</strong>" in v4_item
+    assert v4.content_hash[:12] in v4_item
+    v3_item = body[positions[1] : positions[2]]
+    assert "Superseded</span>" in v3_item
+    assert "No differences." in body[positions[2] : positions[3]]
+    for n in (4, 3, 2, 1):
+        assert f'href="/o/{world.org.slug}/evidence/versions/pipeline/{n}/"' in body
+    # An auditor reads; nothing here writes.
+    assert "<form" not in body.split('data-testid="history"')[1]
+    assert "New draft" not in body
+    assert "Import YAML" not in body
+
+
+def test_history_of_another_organizations_policy_is_404(world, client):
+    client.force_login(world.people["auditor"])
+    assert client.get(f"/o/{world.org.slug}/policies/other-policy/").status_code == 404
+    client.force_login(world.stranger)
+    assert client.get(page(world, "")).status_code == 404

@@ -111,7 +111,9 @@ class PolicyScopedPage(OrganizationPageView):
 
 
 class PolicyDetailView(PolicyScopedPage):
-    """A policy's history: every version, newest first, with what changed in each."""
+    """A policy's history: every version, newest first, with who wrote, submitted, reviewed
+    and published it and when, and what it changed from the version it was written from.
+    Read-only for whoever lacks the author capability (an auditor sees no write button)."""
 
     template_name = "web/policies/detail.html"
     permission_map = {"GET": Capability.VIEW, "POST": Capability.AUTHOR_POLICIES}
