@@ -308,3 +308,22 @@ def test_another_organizations_decision_is_404(world, client):
     client.force_login(world.people["member"])  # may not read the log at all
     mine = world.names["decision"]
     assert client.get(f"/o/{world.org.slug}/decisions/{mine}/").status_code == 403
+
+
+def test_the_decision_page_and_its_evidence_chain_link_to_each_other(world, client):
+    decision_id = world.names["decision"]
+    decision_url = f"/o/{world.org.slug}/decisions/{decision_id}/"
+    evidence_url = f"/o/{world.org.slug}/evidence/decisions/{decision_id}/"
+    client.force_login(world.people["auditor"])
+    html = client.get(decision_url).content.decode()
+    link = html.split('data-testid="evidence-chain-link"')[0].rsplit("<a ", 1)[1]
+    assert f'href="{evidence_url}"' in link
+    evidence = client.get(evidence_url)
+    assert evidence.status_code == 200
+    back = evidence.content.decode().split('data-testid="decision-link"')[0].rsplit("<a ", 1)[1]
+    assert f'href="{decision_url}"' in back
+    # Whoever may read the log but not the audit trail is not sent to a page refused to them.
+    client.force_login(world.people["author"])
+    html = client.get(decision_url).content.decode()
+    assert 'data-testid="evidence-chain-link"' not in html
+    assert client.get(evidence_url).status_code == 403
