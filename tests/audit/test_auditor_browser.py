@@ -163,3 +163,32 @@ def test_the_auditors_walk(page, demo, tmp_path):
     page.wait_for_url("**/audit/events/23/")
     shot(page, "87-audit-event")
     assert page.console_errors == []
+
+
+def test_the_auditor_reads_a_policys_history_and_follows_a_decision_to_its_evidence(page, demo):
+    sign_in(page, "aude", "mandate-demo")
+    page.wait_for_url("**/o/acme/")
+    page.goto("/o/acme/policies/sales-pipeline/")
+    items = page.locator("[data-testid=history] > li")
+    numbers = [
+        int(testid.removeprefix("version-"))
+        for testid in items.evaluate_all("els => els.map(e => e.dataset.testid)")
+    ]
+    assert len(numbers) >= 2
+    assert numbers == sorted(numbers, reverse=True)
+    assert page.locator("[data-testid=version-changes] li").count() >= len(numbers)
+    assert page.locator("[data-testid=history] form").count() == 0  # read-only
+    shot(page, "88-policy-history")
+
+    page.locator(f"[data-testid=version-{numbers[0]}] [data-testid=version-evidence]").click()
+    page.wait_for_url(f"**/evidence/versions/sales-pipeline/{numbers[0]}/")
+
+    page.click("nav.sidebar >> text=Decision log")
+    page.locator("table a[href*='/decisions/dec_']").first.click()
+    page.wait_for_selector("[data-testid=evidence-chain-link]")
+    shot(page, "89-decision-evidence-link")
+    page.click("[data-testid=evidence-chain-link]")
+    page.wait_for_url("**/evidence/decisions/**")
+    page.click("[data-testid=decision-link]")
+    page.wait_for_selector("[data-testid=evidence-chain-link]")
+    assert page.console_errors == []
