@@ -154,6 +154,82 @@ def test_a_refusal_by_a_service_is_recorded_with_its_reason(world):
     assert AuditEvent.objects.exclude(verb="permission.refused").count() == before
 
 
+@pytest.mark.parametrize(
+    ("path", "data", "capability", "reason"),
+    [
+        (
+            "inbox/approvals/{approval}/",
+            {"verdict": "approve"},
+            "work_inbox",
+            "Only members of the routed team (or owners) decide this approval.",
+        ),
+        (
+            "inbox/handoffs/{handoff}/",
+            {"action": "claim"},
+            "work_inbox",
+            "Only members of the routed team (or owners) work this handoff.",
+        ),
+    ],
+)
+def test_a_refusal_by_a_service_on_an_inbox_page_is_recorded_with_its_reason(
+    world, path, data, capability, reason
+):
+    """Someone who works the inbox, but not in the team the item is routed to: the page
+    says no and records the refusal, as the API does; nothing else is written."""
+    nina = make_member(world.org, [Role.MEMBER], UserFactory(username="nina"))
+    client = Client(**WHERE)
+    client.force_login(nina)
+    url = f"/o/{world.org.slug}/" + path.format(**world.names)
+    before = AuditEvent.objects.exclude(verb="permission.refused").count()
+    response = client.post(url, data, follow=True, **WHERE)
+    assert reason in response.content.decode()
+    event = events("permission.refused").get()
+    assert event.organization_id == world.org.pk
+    assert event.actor == "nina"
+    assert event.after == {
+        "method": "POST",
+        "path": url,
+        "capability": capability,
+        "reason": reason,
+    }
+    assert (event.ip, event.via) == ("203.0.113.7", "web")
+    assert AuditEvent.objects.exclude(verb="permission.refused").count() == before
+    assert audit_verify(organization=world.org).ok
+
+
+def test_reviewing_ones_own_version_on_its_page_is_recorded(world):
+    membership_set_roles(
+        membership=Membership.objects.get(organization=world.org, user=world.people["author"]),
+        by=world.people["owner"],
+        roles=[Role.AUTHOR, Role.REVIEWER],
+    )
+    client = Client()
+    client.force_login(world.people["author"])
+    response = client.post(
+        f"/o/{world.org.slug}/policies/pipeline/v/2/approve/", {"comment": "mine"}, follow=True
+    )
+    assert "Nobody reviews a version they wrote" in response.content.decode()
+    event = events("permission.refused").get()
+    assert event.after["capability"] == "review_policies"
+    assert event.after["reason"].startswith("Nobody reviews a version they wrote")
+
+
+def test_a_conflict_on_an_inbox_page_is_no_refusal(world):
+    """Coming second is not being refused: nothing is recorded for it."""
+    from apps.humans.models import Handoff
+    from apps.humans.services import handoff_claim
+
+    handoff = Handoff.objects.get(public_id=world.names["handoff"])
+    handoff_claim(handoff=handoff, by=world.people["member"])
+    client = Client()
+    client.force_login(world.people["owner"])
+    response = client.post(
+        f"/o/{world.org.slug}/inbox/handoffs/{handoff.public_id}/", {"action": "claim"}, follow=True
+    )
+    assert "already being worked" in response.content.decode()
+    assert not events("permission.refused").exists()
+
+
 def test_strangers_get_404_and_leave_no_trace_in_the_organization(world):
     client = Client()
     client.force_login(world.stranger)

@@ -120,8 +120,9 @@ def handoff_url(loop, handoff: Handoff) -> str:
 
 
 def state(model, pk):
+    """The item's status and the trail's changes (a refusal is recorded, but changes nothing)."""
     row = model.objects.get(pk=pk)
-    return row.status, AuditEvent.objects.count()
+    return row.status, AuditEvent.objects.exclude(verb="permission.refused").count()
 
 
 # The inbox
@@ -339,6 +340,7 @@ def test_someone_outside_the_team_is_refused_and_nothing_changes(loop, client):
         response.content.decode()
     )
     assert state(Approval, approval.pk) == before
+    assert AuditEvent.objects.filter(verb="permission.refused", actor=nina.username).count() == 1
 
 
 def test_the_second_decider_is_told_who_decided(loop, client):

@@ -8,7 +8,7 @@ from django.forms import Form
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.views.generic import TemplateView
 
-from apps.core.errors import ApplicationError
+from apps.core.errors import ApplicationError, PermissionRefused
 from apps.organizations.constants import Capability
 from apps.organizations.tenancy import TenantScoped
 
@@ -29,6 +29,18 @@ class OrganizationPageView(LoginRequiredMixin, TenantScoped, TemplateView):
             self.record_refusal(request, capability)
             raise PermissionDenied(capability.label)
         return super().dispatch(request, *args, **kwargs)
+
+    def record_service_refusal(self, error: ApplicationError) -> None:
+        """A service's own refusal (deciding another team's approval, reviewing one's own
+        version) is a refused permission check like the capability check above: recorded,
+        with its reason, once the service's transaction has rolled back. Pages turn such
+        errors into a message on the page they return to, so they hand them here first, as
+        the API's exception handler does."""
+        if isinstance(error, PermissionRefused):
+            method = self.request.method or "GET"
+            self.record_refusal(
+                self.request, self.required_capability(method), reason=error.message
+            )
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)

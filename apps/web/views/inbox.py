@@ -322,6 +322,7 @@ class ApprovalView(OrganizationPageView):
             apply_error(target, exc)
             return self._invalid(approval, verdict, forms)
         except (PermissionRefused, Conflict) as exc:
+            self.record_service_refusal(exc)
             messages.error(request, f"{exc.message} Nothing was recorded.")
             return self._back(approval)
         messages.success(
@@ -441,6 +442,7 @@ class HandoffView(OrganizationPageView):
             apply_error(form, exc)
             return self._invalid(handoff, "resolve", resolve_form=form)
         except (PermissionRefused, Conflict) as exc:
+            self.record_service_refusal(exc)
             messages.error(request, f"{exc.message} Nothing was recorded.")
         return redirect(
             "web:inbox-handoff", org=self.organization.slug, handoff_id=handoff.public_id

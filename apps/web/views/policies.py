@@ -249,6 +249,7 @@ class VersionActionView(PolicyScopedPage):
         try:
             message = self.perform(request, version)
         except ApplicationError as exc:
+            self.record_service_refusal(exc)
             messages.error(request, exc.message)
         else:
             messages.success(request, message)
