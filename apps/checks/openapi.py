@@ -196,6 +196,26 @@ def _errors() -> dict[int, OpenApiResponse]:
     }
 
 
+_AGENT_ERRORS = {
+    400: "Malformed JSON, or a field missing, unknown or of a wrong type or value: "
+    "`fields` names each.",
+    401: "No key, or an unknown, revoked or expired one.",
+    404: "None of this agent's by that id (another agent's answers the same).",
+    409: "Well-formed, but the current state refuses it (e.g. the agent has as many "
+    "webhooks as it may, or the URL's host resolves to an internal address): `fields` "
+    "names what.",
+    413: "The body is over the size limit.",
+}
+
+
+def agent_errors(*statuses: int) -> dict[int, OpenApiResponse]:
+    """The error answers of an agent API operation, in the one error shape."""
+    return {
+        status: OpenApiResponse(_ref("CheckError"), description=_AGENT_ERRORS[status])
+        for status in statuses
+    }
+
+
 class CheckDoc(APIView):
     """Only for the schema: the real view is apps.checks.agent_api.check."""
 

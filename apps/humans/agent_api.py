@@ -1,18 +1,28 @@
 """The agent API's human loop: submit a draft for approval, hand a conversation off, learn
-the outcome, report what was done. Authenticated with the agent's key; an agent sees only
-its own approvals, handoffs and decisions (another's answer 404, as missing ones do)."""
+the outcome (or register a webhook to be told it), report what was done. Authenticated with
+the agent's key; an agent sees only its own approvals, handoffs, decisions and webhooks
+(another's answer 404, as missing ones do)."""
 
 from drf_spectacular.utils import extend_schema
-from rest_framework import status
+from rest_framework import exceptions, status
+from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.agents.authentication import AgentKeyAuthentication, IsAgent
+from apps.checks.openapi import agent_errors
+from apps.checks.parsing import BodyError, decode_body
+from apps.core.api import refusals_of_state
 from apps.core.errors import NotFound
 from apps.humans import services
 from apps.humans.models import Approval, Handoff
+from apps.humans.selectors import agent_webhook_endpoints_list
 from apps.humans.serializers import (
+    AgentWebhookIn,
+    AgentWebhookListOut,
+    AgentWebhookOut,
+    AgentWebhookSecretOut,
     ApprovalAgentOut,
     ApprovalIn,
     HandoffAgentOut,
@@ -23,6 +33,17 @@ from apps.humans.serializers import (
 
 TAG = "Agent API"
 REPLAYED = "Idempotent-Replayed"
+
+
+class AgentJSONParser(JSONParser):
+    """A body read as the check path reads one (UTF-8 JSON, finite numbers, bounded depth,
+    storable text), so that the whole agent API accepts the same JSON."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            return decode_body(stream.read() if stream is not None else b"")
+        except BodyError as exc:
+            raise exceptions.ParseError(exc.message) from exc
 
 
 class AgentAPIView(APIView):
@@ -112,3 +133,54 @@ class OutcomeView(AgentAPIView):
             agent=self.agent, decision_id=decision_id, **payload.validated_data
         )
         return _created(OutcomeOut(outcome).data, created)
+
+
+class WebhookListView(AgentAPIView):
+    parser_classes = [AgentJSONParser]
+
+    @extend_schema(
+        operation_id="webhook_list",
+        tags=[TAG],
+        responses={200: AgentWebhookListOut, **agent_errors(401)},
+        description="The webhooks this agent registered (a person may have disabled one: "
+        "active is then false).",
+    )
+    def get(self, request: Request) -> Response:
+        endpoints = agent_webhook_endpoints_list(agent=self.agent)
+        return Response({"results": AgentWebhookOut(endpoints, many=True).data})
+
+    @extend_schema(
+        operation_id="webhook_register",
+        tags=[TAG],
+        request=AgentWebhookIn,
+        responses={201: AgentWebhookSecretOut, **agent_errors(400, 401, 409, 413)},
+        description="Be told of this agent's own approvals and handoffs instead of polling. "
+        "Each message is signed the Standard Webhooks way with the secret in this answer, "
+        "shown only this once. A URL whose host is, or resolves to, an internal address is "
+        "refused with 409, naming the field.",
+    )
+    def post(self, request: Request) -> Response:
+        payload = AgentWebhookIn(data=request.data)
+        payload.is_valid(raise_exception=True)
+        with refusals_of_state():  # the host's addresses, not the request's form
+            endpoint = services.agent_webhook_endpoint_create(
+                agent=self.agent, **payload.validated_data
+            )
+        response = Response(AgentWebhookSecretOut(endpoint).data, status=status.HTTP_201_CREATED)
+        response["Cache-Control"] = "no-store"  # holds a secret shown once
+        return response
+
+
+class WebhookDetailView(AgentAPIView):
+    @extend_schema(
+        operation_id="webhook_delete",
+        tags=[TAG],
+        responses={204: None, **agent_errors(401, 404)},
+        description="Stop being told: the webhook and its delivery history are removed.",
+    )
+    def delete(self, request: Request, webhook_id: str) -> Response:
+        found = agent_webhook_endpoints_list(agent=self.agent).filter(public_id=webhook_id).first()
+        if found is None:
+            raise NotFound("No such webhook.")
+        services.webhook_endpoint_delete(endpoint=found, by=self.agent)
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -43,6 +43,7 @@ class WebhookEvent(models.TextChoices):
     APPROVAL_RESOLVED = "approval.resolved", "An approval was approved, edited, rejected or expired"
     HANDOFF_CREATED = "handoff.created", "A conversation was handed to a person"
     HANDOFF_OVERDUE = "handoff.overdue", "A handoff is past its response time"
+    HANDOFF_RESOLVED = "handoff.resolved", "A handoff was resolved or handed back to the agent"
     POLICY_VERSION_PUBLISHED = "policy_version.published", "A policy version became active"
 
 
@@ -69,7 +70,17 @@ WEBHOOK_MESSAGE_ID_PREFIX = "msg_"
 WEBHOOK_SECRET_PREFIX = "whsec_"  # the Standard Webhooks form: whsec_<base64 of the key>
 WEBHOOK_SECRET_BYTES = 24
 MAX_WEBHOOK_URL = 2000
-MAX_WEBHOOK_ENDPOINTS = 20  # per organization
+MAX_WEBHOOK_ENDPOINTS = 20  # per organization, besides those its agents register
+MAX_AGENT_WEBHOOK_ENDPOINTS = 5  # per agent
+# What an agent may be told of: its own approvals and handoffs, nothing organization-wide.
+AGENT_WEBHOOK_EVENTS = (
+    WebhookEvent.APPROVAL_CREATED,
+    WebhookEvent.APPROVAL_RESOLVED,
+    WebhookEvent.HANDOFF_CREATED,
+    WebhookEvent.HANDOFF_OVERDUE,
+    WebhookEvent.HANDOFF_RESOLVED,
+)
+AGENT_WEBHOOK_EVENT_CHOICES = [(event.value, event.label) for event in AGENT_WEBHOOK_EVENTS]
 # After a rotation, messages are signed with the old secret too for this long, so that
 # receivers can switch over without dropping any (Standard Webhooks allows several signatures).
 WEBHOOK_SECRET_OVERLAP_HOURS = 24

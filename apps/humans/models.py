@@ -155,11 +155,19 @@ class WebhookEndpoint(models.Model):
     """A URL of the organization's that is told about the events it subscribes to, signed
     with its secret (Standard Webhooks) or shaped for a Slack incoming webhook. The secret is
     kept as given to the receiver, since each delivery is signed with it; it is shown in full
-    only when created or rotated."""
+    only when created or rotated. One an agent registered (`agent` set) is told only of that
+    agent's own approvals and handoffs, and goes away with the agent."""
 
     public_id = models.CharField(max_length=40, unique=True)
     organization = models.ForeignKey(
         "organizations.Organization", on_delete=models.CASCADE, related_name="webhook_endpoints"
+    )
+    agent = models.ForeignKey(
+        "agents.Agent",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="webhook_endpoints",
     )
     url = models.URLField(max_length=MAX_WEBHOOK_URL)
     description = models.CharField(max_length=200, blank=True)

@@ -6,6 +6,7 @@ from django.db.models import Min, QuerySet
 from django.utils import timezone
 
 from apps.accounts.models import User
+from apps.agents.models import Agent
 from apps.humans.constants import ApprovalStatus, HandoffStatus
 from apps.humans.models import Approval, Handoff, WebhookEndpoint, WebhookMessage
 from apps.organizations.constants import Role
@@ -59,7 +60,17 @@ def human_loop_summary(*, organization: Organization, now: datetime | None = Non
 
 
 def webhook_endpoints_list(*, organization: Organization) -> QuerySet[WebhookEndpoint]:
-    return WebhookEndpoint.objects.filter(organization=organization).select_related("created_by")
+    """All of the organization's endpoints: its own, and those its agents registered."""
+    return WebhookEndpoint.objects.filter(organization=organization).select_related(
+        "created_by", "agent"
+    )
+
+
+def agent_webhook_endpoints_list(*, agent: Agent) -> QuerySet[WebhookEndpoint]:
+    """The endpoints the agent registered, and only those."""
+    return WebhookEndpoint.objects.filter(
+        organization_id=agent.organization_id, agent=agent
+    ).order_by("created_at", "id")
 
 
 def webhook_messages_list(*, endpoint: WebhookEndpoint) -> QuerySet[WebhookMessage]:

@@ -2,11 +2,15 @@
 management API), and for webhooks and their deliveries."""
 
 import json
+from typing import Any
 
 from rest_framework import serializers
 
-from apps.core.api import StrictSerializer
+from apps.core.api import StrictSerializer, Text
 from apps.humans.constants import (
+    AGENT_WEBHOOK_EVENT_CHOICES,
+    AGENT_WEBHOOK_EVENTS,
+    MAX_AGENT_WEBHOOK_ENDPOINTS,
     MAX_DETAIL,
     MAX_IDEMPOTENCY_KEY,
     MAX_WEBHOOK_URL,
@@ -158,6 +162,26 @@ class HandoffCloseIn(StrictSerializer):
 # ---- webhooks ------------------------------------------------------------------------------
 
 
+# An http(s) URL with a host (a DNS name or IPv4 address, ASCII), an optional port and no
+# credentials: what a webhook destination may look like before its host is resolved.
+_PORT = r"(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[0-9]{1,4})"
+WEBHOOK_URL = rf"^https?://[A-Za-z0-9._~!$&'()*+,;=%-]+(?::{_PORT})?(?:[/?#][^\x00-\x20\x7f]*)?$"
+WEBHOOK_URL_MESSAGE = (
+    "Use an http:// or https:// URL with a host and no credentials "
+    "(e.g. https://hooks.example.com/mandate)."
+)
+
+
+def _webhook_url(**kwargs: Any) -> Text:
+    return Text(
+        pattern=WEBHOOK_URL,
+        message=WEBHOOK_URL_MESSAGE,
+        max_length=MAX_WEBHOOK_URL,
+        help_text="An http(s) URL whose host resolves only to public addresses.",
+        **kwargs,
+    )
+
+
 class WebhookEndpointIn(StrictSerializer):
     url = serializers.CharField(max_length=MAX_WEBHOOK_URL)
     events = serializers.ListField(
@@ -184,9 +208,11 @@ class WebhookEndpointPatchIn(StrictSerializer):
 
 
 class WebhookEndpointOut(serializers.ModelSerializer):
-    """An endpoint as listed: the secret only as its first characters."""
+    """An endpoint as listed: the secret only as its first characters; `agent`, the key of
+    the agent that registered it (null for the organization's own)."""
 
     id = serializers.CharField(source="public_id")
+    agent = serializers.CharField(source="agent.key", default=None)
     created_by = serializers.CharField(source="created_by.username", default=None)
     secret_hint = serializers.CharField()
 
@@ -201,6 +227,7 @@ class WebhookEndpointOut(serializers.ModelSerializer):
             "active",
             "secret_hint",
             "previous_secret_until",
+            "agent",
             "created_by",
             "created_at",
             "updated_at",
@@ -212,6 +239,52 @@ class WebhookEndpointSecretOut(WebhookEndpointOut):
 
     class Meta(WebhookEndpointOut.Meta):
         fields = [*WebhookEndpointOut.Meta.fields, "secret"]
+
+
+class AgentWebhookIn(StrictSerializer):
+    """An agent's webhook: where to send, and which events about its own approvals and
+    handoffs. A URL whose host is, or resolves to, an internal address is refused (409)."""
+
+    url = _webhook_url()
+    events = serializers.ListField(
+        child=serializers.ChoiceField(
+            choices=AGENT_WEBHOOK_EVENT_CHOICES,
+            error_messages={
+                "invalid_choice": '"{input}" is not an event an agent may subscribe to; use '
+                + ", ".join(AGENT_WEBHOOK_EVENTS)
+                + "."
+            },
+        ),
+        allow_empty=False,
+        min_length=1,
+        max_length=len(AGENT_WEBHOOK_EVENTS),
+    )
+
+
+class AgentWebhookOut(serializers.ModelSerializer):
+    """An agent's webhook as it lists them: the secret only as its first characters;
+    `active` false once a person disabled it."""
+
+    id = serializers.CharField(source="public_id")
+    url = serializers.CharField()
+    events = serializers.ListField(child=serializers.CharField())
+    active = serializers.BooleanField()
+    secret_hint = serializers.CharField()
+
+    class Meta:
+        model = WebhookEndpoint
+        fields = ["id", "url", "events", "active", "secret_hint", "created_at"]
+
+
+class AgentWebhookSecretOut(AgentWebhookOut):
+    """At registration only: the whole secret, to verify each message's signature with."""
+
+    class Meta(AgentWebhookOut.Meta):
+        fields = [*AgentWebhookOut.Meta.fields, "secret"]
+
+
+class AgentWebhookListOut(serializers.Serializer):
+    results = AgentWebhookOut(many=True, help_text=f"At most {MAX_AGENT_WEBHOOK_ENDPOINTS}.")
 
 
 class WebhookAttemptOut(serializers.ModelSerializer):

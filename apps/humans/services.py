@@ -12,6 +12,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from apps.accounts.models import User
@@ -29,10 +30,12 @@ from apps.core.ids import new_public_id
 from apps.engine.types import ESCALATE, REQUIRE_APPROVAL
 from apps.humans import webhooks
 from apps.humans.constants import (
+    AGENT_WEBHOOK_EVENTS,
     APPROVAL_ID_PREFIX,
     DEFAULT_APPROVAL_HOURS,
     DEFAULT_HANDOFF_MINUTES,
     HANDOFF_ID_PREFIX,
+    MAX_AGENT_WEBHOOK_ENDPOINTS,
     MAX_WEBHOOK_ENDPOINTS,
     MAX_WEBHOOK_URL,
     WEBHOOK_BACKOFF_CAP_SECONDS,
@@ -157,7 +160,9 @@ def _record_created(item, *, verb: str, event: str, payload: dict, notify: str) 
             "due_at": item.due_at.isoformat(),
         },
     )
-    events_emit(organization=item.agent.organization, event=event, payload=payload)
+    events_emit(
+        organization=item.agent.organization, event=event, payload=payload, agent=item.agent
+    )
     _notify_later(notify, item.pk)
 
 
@@ -303,6 +308,7 @@ def approval_decide(
             organization=approval.organization,
             event=WebhookEvent.APPROVAL_RESOLVED,
             payload=webhooks.approval_data(approval),
+            agent=approval.agent,
         )
     return approval
 
@@ -324,6 +330,7 @@ def _expire(approval: Approval, now: datetime) -> None:
         organization=approval.organization,
         event=WebhookEvent.APPROVAL_RESOLVED,
         payload=webhooks.approval_data(approval),
+        agent=approval.agent,
     )
 
 
@@ -445,6 +452,12 @@ def handoff_close(
             object_repr=f"{handoff.public_id} {handoff.action}",
             after={"status": handoff.status, "resolution": resolution, "follow_up": follow_up},
         )
+        events_emit(
+            organization=handoff.organization,
+            event=WebhookEvent.HANDOFF_RESOLVED,
+            payload=webhooks.handoff_data(handoff),
+            agent=handoff.agent,
+        )
     return handoff
 
 
@@ -479,6 +492,7 @@ def handoffs_flag_overdue(*, now: datetime | None = None) -> list[int]:
                 organization=handoff.organization,
                 event=WebhookEvent.HANDOFF_OVERDUE,
                 payload=webhooks.handoff_data(handoff),
+                agent=handoff.agent,
             )
             flagged.append(handoff.pk)
     return flagged
@@ -552,17 +566,23 @@ def _deliver_later(message_id: int) -> None:
 
 
 def events_emit(
-    *, organization: Organization, event: str, payload: dict[str, Any]
+    *, organization: Organization, event: str, payload: dict[str, Any], agent: Agent | None = None
 ) -> list[WebhookMessage]:
     """Put the event in the outbox of every active endpoint subscribed to it, inside the
     caller's transaction (so a change that rolls back tells nobody), and queue each delivery
-    for when it commits."""
+    for when it commits. `agent` is the agent the event is about: the endpoints it registered
+    are told too; those of other agents never are, nor of an event about no agent."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("events_emit must be called inside the transaction of the change")
     now = timezone.now()
+    audience = Q(agent__isnull=True)
+    if agent is not None:
+        audience |= Q(agent=agent)
     endpoints = [
         endpoint
-        for endpoint in WebhookEndpoint.objects.filter(organization=organization, active=True)
+        for endpoint in WebhookEndpoint.objects.filter(
+            audience, organization=organization, active=True
+        ).order_by("id")
         if event in endpoint.events
     ]
     messages = []
@@ -580,7 +600,14 @@ def events_emit(
     return messages
 
 
-def _webhook_values(*, url: str, events: list[str], fmt: str, description: str) -> dict[str, Any]:
+def _webhook_values(
+    *,
+    url: str,
+    events: list[str],
+    fmt: str,
+    description: str,
+    allowed: tuple[str, ...] = tuple(WebhookEvent.values),
+) -> dict[str, Any]:
     problems = {}
     url = (url or "").strip()
     refusal = webhooks.url_refusal(url) if url else "A URL is required."
@@ -588,7 +615,7 @@ def _webhook_values(*, url: str, events: list[str], fmt: str, description: str) 
         problems["url"] = refusal
     if len(url) > MAX_WEBHOOK_URL:
         problems["url"] = f"At most {MAX_WEBHOOK_URL} characters."
-    unknown = [e for e in events if e not in WebhookEvent.values]
+    unknown = [e for e in events if e not in allowed]
     if unknown or not events:
         problems["events"] = (
             f"Unknown: {', '.join(map(str, unknown))}." if unknown else "Choose at least one event."
@@ -602,13 +629,16 @@ def _webhook_values(*, url: str, events: list[str], fmt: str, description: str) 
 
 
 def _webhook_snapshot(endpoint: WebhookEndpoint) -> dict[str, Any]:
-    return {
+    snapshot = {
         "url": webhooks.url_for_audit(endpoint.url),
         "events": endpoint.events,
         "format": endpoint.format,
         "active": endpoint.active,
         "description": endpoint.description,
     }
+    if endpoint.agent_id is not None:
+        snapshot["agent"] = endpoint.agent.key
+    return snapshot
 
 
 def webhook_endpoint_create(
@@ -625,9 +655,10 @@ def webhook_endpoint_create(
     values = _webhook_values(url=url, events=list(events), fmt=format, description=description)
     with transaction.atomic():
         Organization.objects.select_for_update().filter(pk=organization.pk).values("pk").get()
-        if WebhookEndpoint.objects.filter(organization=organization).count() >= (
-            MAX_WEBHOOK_ENDPOINTS
-        ):
+        # An organization's own endpoints; its agents' have their own cap.
+        if WebhookEndpoint.objects.filter(
+            organization=organization, agent__isnull=True
+        ).count() >= (MAX_WEBHOOK_ENDPOINTS):
             raise Conflict(
                 f"An organization has at most {MAX_WEBHOOK_ENDPOINTS} webhooks.",
                 code="too_many_webhooks",
@@ -650,10 +681,49 @@ def webhook_endpoint_create(
     return endpoint
 
 
+def agent_webhook_endpoint_create(*, agent: Agent, url: str, events: list[str]) -> WebhookEndpoint:
+    """An endpoint the agent registers to be told of its own approvals and handoffs instead
+    of polling; refused, signed and delivered like every other (Standard Webhooks). Its
+    secret is in the returned object, the only time it is shown. The agent is the audit
+    event's actor."""
+    values = _webhook_values(
+        url=url,
+        events=list(events),
+        fmt=WebhookFormat.STANDARD,
+        description="",
+        allowed=AGENT_WEBHOOK_EVENTS,
+    )
+    organization = agent.organization
+    with transaction.atomic():
+        Agent.objects.select_for_update().filter(pk=agent.pk).values("pk").get()
+        if WebhookEndpoint.objects.filter(agent=agent).count() >= MAX_AGENT_WEBHOOK_ENDPOINTS:
+            raise Conflict(
+                f"An agent has at most {MAX_AGENT_WEBHOOK_ENDPOINTS} webhooks; "
+                "delete one it no longer uses first.",
+                code="too_many_webhooks",
+            )
+        endpoint = WebhookEndpoint.objects.create(
+            public_id=new_public_id(WEBHOOK_ENDPOINT_ID_PREFIX),
+            organization=organization,
+            agent=agent,
+            secret=webhooks.new_secret(),
+            **values,
+        )
+        audit_record(
+            organization=organization,
+            by=agent,
+            verb="webhook_endpoint.created",
+            target=endpoint,
+            object_repr=f"{endpoint.public_id} {webhooks.url_for_audit(endpoint.url)}",
+            after=_webhook_snapshot(endpoint),
+        )
+    return endpoint
+
+
 def _lock_endpoint(endpoint: WebhookEndpoint) -> WebhookEndpoint:
     return (
-        WebhookEndpoint.objects.select_for_update()
-        .select_related("organization")
+        WebhookEndpoint.objects.select_for_update(of=("self",))
+        .select_related("organization", "agent")
         .get(pk=endpoint.pk)
     )
 
@@ -668,6 +738,13 @@ def webhook_endpoint_update(
         raise ValidationFailed("Unknown fields.", fields=dict.fromkeys(sorted(unknown), "Unknown."))
     with transaction.atomic():
         endpoint = _lock_endpoint(endpoint)
+        if endpoint.agent_id is not None and set(changes) - {"active"}:
+            # The agent chose where and what it is told; people may switch it off and on.
+            raise Conflict(
+                "This webhook belongs to an agent: here it can only be enabled or disabled.",
+                code="agent_webhook",
+                fields=dict.fromkeys(sorted(set(changes) - {"active"}), "Set by the agent."),
+            )
         before = _webhook_snapshot(endpoint)
         values = _webhook_values(
             url=changes.get("url", endpoint.url),
@@ -697,8 +774,9 @@ def webhook_endpoint_update(
     return endpoint
 
 
-def webhook_endpoint_delete(*, endpoint: WebhookEndpoint, by: User) -> None:
-    """Remove the endpoint with its outbox and history; nothing more is sent to it."""
+def webhook_endpoint_delete(*, endpoint: WebhookEndpoint, by: User | Agent) -> None:
+    """Remove the endpoint with its outbox and history; nothing more is sent to it. People
+    may remove any of the organization's; an agent only its own (its API looks it up so)."""
     with transaction.atomic():
         endpoint = _lock_endpoint(endpoint)
         audit_record(
@@ -717,6 +795,13 @@ def webhook_endpoint_rotate_secret(*, endpoint: WebhookEndpoint, by: User) -> We
     so that the receiver can switch without rejecting a message."""
     with transaction.atomic():
         endpoint = _lock_endpoint(endpoint)
+        if endpoint.agent_id is not None:
+            # Only the agent could use a new secret, and nothing would hand it over.
+            raise Conflict(
+                "This webhook belongs to an agent, which alone holds its secret: "
+                "disable or delete it instead.",
+                code="agent_webhook",
+            )
         endpoint.previous_secret = endpoint.secret
         endpoint.previous_secret_until = timezone.now() + timedelta(
             hours=WEBHOOK_SECRET_OVERLAP_HOURS

@@ -19,6 +19,8 @@ agent_urlpatterns = [
         agent_api.OutcomeView.as_view(),
         name="decision-outcome",
     ),
+    path("webhooks", agent_api.WebhookListView.as_view(), name="webhook-list"),
+    path("webhooks/<str:webhook_id>", agent_api.WebhookDetailView.as_view(), name="webhook-delete"),
 ]
 
 ORG = "orgs/<slug:org>/"

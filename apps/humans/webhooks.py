@@ -385,6 +385,7 @@ _SLACK_TITLES = {
     WebhookEvent.APPROVAL_RESOLVED: "Approval {status}",
     WebhookEvent.HANDOFF_CREATED: "Conversation handed to a person",
     WebhookEvent.HANDOFF_OVERDUE: "Handoff overdue",
+    WebhookEvent.HANDOFF_RESOLVED: "Handoff {status}",
     WebhookEvent.POLICY_VERSION_PUBLISHED: "Policy version published",
 }
 

@@ -298,6 +298,8 @@ SPECTACULAR_SETTINGS = {
         "HandoffStatusEnum": "apps.humans.constants.HandoffStatus",
         "WebhookStatusEnum": "apps.humans.constants.WebhookStatus",
         "WebhookFormatEnum": "apps.humans.constants.WebhookFormat",
+        "EventsEnum": "apps.humans.constants.WebhookEvent",
+        "AgentWebhookEventEnum": "apps.humans.constants.AGENT_WEBHOOK_EVENT_CHOICES",
     },
     "PREPROCESSING_HOOKS": ["apps.checks.openapi.agent_api_endpoints"],
     "POSTPROCESSING_HOOKS": [

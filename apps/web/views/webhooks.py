@@ -1,4 +1,5 @@
-"""Webhooks: the organization's endpoints, their delivery history, redelivery, and a form
+"""Webhooks: the organization's endpoints and those its agents registered (marked with the
+agent; people may disable or delete them), their delivery history, redelivery, and a form
 to add one (its secret shown once)."""
 
 from typing import Any
