@@ -3,10 +3,11 @@
 from django.db.models import QuerySet
 
 from apps.audit.models import AuditEvent
+from apps.organizations.models import Organization
 
 
 def audit_events_list(
-    *, organization, verb: str = "", actor: str = "", object_type: str = ""
+    *, organization: Organization, verb: str = "", actor: str = "", object_type: str = ""
 ) -> QuerySet[AuditEvent]:
     events = AuditEvent.objects.filter(organization=organization)
     if verb:
@@ -18,5 +19,5 @@ def audit_events_list(
     return events.order_by("-seq")
 
 
-def audit_events_recent(*, organization, limit: int = 10) -> list[AuditEvent]:
+def audit_events_recent(*, organization: Organization, limit: int = 10) -> list[AuditEvent]:
     return list(AuditEvent.objects.filter(organization=organization).order_by("-seq")[:limit])

@@ -13,6 +13,7 @@ from django.conf import settings
 from apps.audit.constants import GENESIS_HASH, Problem
 from apps.audit.models import AuditCheckpoint, AuditEvent
 from apps.audit.services import canonical_json, event_hash
+from apps.organizations.models import Organization
 
 # How far a moved event is looked for (by the sequence number its hash was written with).
 REORDER_REACH = 8
@@ -89,7 +90,9 @@ def _hash_as_written(event: AuditEvent, seq: int) -> str:
         event.seq = original
 
 
-def _walk(organization, result: Verification, seen: dict[int, str], wanted: set[int]) -> None:
+def _walk(
+    organization: Organization, result: Verification, seen: dict[int, str], wanted: set[int]
+) -> None:
     """Walk the chain in order, holding only the hashes the checkpoints name (memory stays
     flat however long the chain)."""
     events = AuditEvent.objects.filter(organization=organization).order_by("seq")
@@ -174,7 +177,9 @@ def _walk(organization, result: Verification, seen: dict[int, str], wanted: set[
         result.head_seq, result.head_hash = previous.seq, previous.hash
 
 
-def _hold_against(result: Verification, seen: dict[int, str], checkpoints: list[dict]) -> None:
+def _hold_against(
+    result: Verification, seen: dict[int, str], checkpoints: list[dict[str, Any]]
+) -> None:
     key = checkpoint_key()
     key_id = checkpoint_key_id(key)
     good_up_to = 0
@@ -224,7 +229,9 @@ def _hold_against(result: Verification, seen: dict[int, str], checkpoints: list[
         good_up_to = seq
 
 
-def audit_verify(*, organization, checkpoints: list[dict] | None = None) -> Verification:
+def audit_verify(
+    *, organization: Organization, checkpoints: list[dict[str, Any]] | None = None
+) -> Verification:
     """The chain's state: every problem found, the first one first. `checkpoints` adds
     statements an auditor kept to those the database holds."""
     result = Verification(organization=organization.slug)
