@@ -24,6 +24,10 @@ class HandoffStatus(models.TextChoices):
     RETURNED = "returned", "Handed back to the agent"
 
 
+# Handoffs not yet closed: waiting for someone, or claimed and being worked.
+HANDOFF_ACTIVE = (HandoffStatus.OPEN, HandoffStatus.CLAIMED)
+
+
 APPROVAL_ID_PREFIX = "apr_"
 HANDOFF_ID_PREFIX = "hnd_"
 # Where the policy names no window.

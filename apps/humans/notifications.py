@@ -1,6 +1,7 @@
 """E-mail to the people who work an approval or a handoff: the routed team's members (the
-owners when no team is named, as they are the ones who may decide then). Sent by a task
-after the change commits; a notification whose item has moved on meanwhile is not sent."""
+owners when no team is named, as they are the ones who may decide then), or the assignee
+of a claimed handoff that runs late. Sent by a task after the change commits; a
+notification whose item has moved on meanwhile is not sent."""
 
 from typing import Any
 
@@ -8,7 +9,7 @@ from django.core.mail import EmailMessage, mailers
 from django.template.loader import render_to_string
 
 from apps.humans import webhooks
-from apps.humans.constants import ApprovalStatus, HandoffStatus, NotificationKind
+from apps.humans.constants import HANDOFF_ACTIVE, ApprovalStatus, HandoffStatus, NotificationKind
 from apps.humans.models import Approval, Handoff
 from apps.organizations.constants import Role
 from apps.organizations.models import Membership, Organization, Team, TeamMembership
@@ -56,18 +57,22 @@ def _item(kind: str, object_id: int) -> tuple[Approval | Handoff | None, dict[st
             return None, {}
         return approval, webhooks.approval_data(approval)["approval"]
     handoff = (
-        Handoff.objects.select_related("organization", "agent", "team", "decision")
+        Handoff.objects.select_related("organization", "agent", "team", "decision", "assignee")
         .filter(pk=object_id)
         .first()
     )
-    wanted = (
-        (HandoffStatus.OPEN,)
-        if kind == NotificationKind.HANDOFF_OVERDUE
-        else (HandoffStatus.OPEN, HandoffStatus.CLAIMED)
-    )
-    if handoff is None or handoff.status not in wanted:
+    if handoff is None or handoff.status not in HANDOFF_ACTIVE:
         return None, {}
     return handoff, webhooks.handoff_data(handoff)["handoff"]
+
+
+def _holder(item: Approval | Handoff) -> list[str]:
+    """A claimed handoff that runs late is its assignee's to finish: they are told, not the
+    whole team (unless they can no longer be reached)."""
+    assignee = getattr(item, "assignee", None)
+    if item.status != HandoffStatus.CLAIMED or assignee is None:
+        return []
+    return [assignee.email] if assignee.is_active and assignee.email else []
 
 
 def notification_send(*, kind: str, object_id: int) -> int:
@@ -78,7 +83,8 @@ def notification_send(*, kind: str, object_id: int) -> int:
     item, data = _item(kind, object_id)
     if item is None:
         return 0
-    to = recipients(organization=item.organization, team=item.team)
+    to = _holder(item) if kind == NotificationKind.HANDOFF_OVERDUE else []
+    to = to or recipients(organization=item.organization, team=item.team)
     if not to:
         return 0
     context = {

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.agents.models import Agent
+from apps.audit.selectors import audit_events_list
 from apps.audit.services import audit_record
 from apps.checks.models import Decision
 from apps.core.errors import (
@@ -34,6 +35,7 @@ from apps.humans.constants import (
     APPROVAL_ID_PREFIX,
     DEFAULT_APPROVAL_HOURS,
     DEFAULT_HANDOFF_MINUTES,
+    HANDOFF_ACTIVE,
     HANDOFF_ID_PREFIX,
     MAX_AGENT_WEBHOOK_ENDPOINTS,
     MAX_WEBHOOK_ENDPOINTS,
@@ -462,22 +464,37 @@ def handoff_close(
 
 
 def handoffs_flag_overdue(*, now: datetime | None = None) -> list[int]:
-    """Mark open handoffs past their due time as notified, once; the caller notifies."""
+    """Announce every handoff past its due time and not closed (nobody took it, or whoever
+    did has not resolved it): when it falls due, then again each
+    MANDATE_HANDOFF_RENOTIFY_MINUTES until someone closes it. overdue_notified_at holds the
+    last announcement; the caller sends the e-mail."""
     now = now or timezone.now()
+    every = settings.MANDATE_HANDOFF_RENOTIFY_MINUTES
+    unannounced = Q(overdue_notified_at__isnull=True)
+    if every > 0:
+        unannounced |= Q(overdue_notified_at__lte=now - timedelta(minutes=every))
+    due = Q(status__in=HANDOFF_ACTIVE, due_at__lte=now) & unannounced
     flagged = []
-    due = Handoff.objects.filter(
-        status=HandoffStatus.OPEN, due_at__lte=now, overdue_notified_at__isnull=True
-    )
-    for handoff_id in due.values_list("pk", flat=True)[:500]:
+    for handoff_id in Handoff.objects.filter(due).values_list("pk", flat=True)[:500]:
         with transaction.atomic():
             handoff = (
-                Handoff.objects.select_for_update(skip_locked=True)
-                .select_related("organization")
-                .filter(pk=handoff_id, status=HandoffStatus.OPEN, overdue_notified_at__isnull=True)
+                Handoff.objects.select_for_update(skip_locked=True, of=("self",))
+                .select_related("organization", "agent", "team", "decision", "assignee")
+                .filter(due, pk=handoff_id)
                 .first()
             )
             if handoff is None:
                 continue
+            # Counted under the row's lock, so two sweeps never give the same number.
+            notice = 1 + (
+                audit_events_list(
+                    organization=handoff.organization,
+                    verb="handoff.overdue",
+                    object_type=Handoff._meta.label_lower,
+                )
+                .filter(object_id=str(handoff.pk))
+                .count()
+            )
             handoff.overdue_notified_at = now
             handoff.save(update_fields=["overdue_notified_at"])
             audit_record(
@@ -486,12 +503,17 @@ def handoffs_flag_overdue(*, now: datetime | None = None) -> list[int]:
                 verb="handoff.overdue",
                 target=handoff,
                 object_repr=f"{handoff.public_id} {handoff.action}",
-                after={"due_at": handoff.due_at.isoformat()},
+                after={
+                    "due_at": handoff.due_at.isoformat(),
+                    "status": handoff.status,
+                    "assignee": handoff.assignee.username if handoff.assignee else None,
+                    "notice": notice,
+                },
             )
             events_emit(
                 organization=handoff.organization,
                 event=WebhookEvent.HANDOFF_OVERDUE,
-                payload=webhooks.handoff_data(handoff),
+                payload=webhooks.handoff_overdue_data(handoff, notice=notice, at=now),
                 agent=handoff.agent,
             )
             flagged.append(handoff.pk)

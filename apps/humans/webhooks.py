@@ -337,7 +337,21 @@ def handoff_data(handoff: Any) -> dict[str, Any]:
             "reason": handoff.reason,
             "team": handoff.team.key if handoff.team else None,
             "status": handoff.status,
+            "assignee": handoff.assignee.username if handoff.assignee else None,
             "due_at": _iso(handoff.due_at),
+        },
+    }
+
+
+def handoff_overdue_data(handoff: Any, *, notice: int, at: datetime) -> dict[str, Any]:
+    """The handoff, and which announcement of its lateness this is: notice 1 when it falls
+    due, 2, 3… while it stays overdue."""
+    return {
+        **handoff_data(handoff),
+        "overdue": {
+            "notice": notice,
+            "renotified": notice > 1,
+            "minutes_late": int((at - handoff.due_at).total_seconds() // 60),
         },
     }
 
@@ -397,13 +411,18 @@ def slack_message(payload: dict[str, Any]) -> dict[str, Any]:
     item = data.get("approval") or data.get("handoff") or data.get("policy_version") or {}
     title = _SLACK_TITLES.get(payload.get("type", ""), payload.get("type", "Event"))
     title = title.format(status=item.get("status", ""))
+    overdue = data.get("overdue") or {}
+    if overdue.get("renotified"):
+        title = f"Handoff still overdue (notice {overdue.get('notice')})"
     if "policy_version" in data:
         facts = [f"{item.get('name')} ({item.get('policy')}) version {item.get('version')}"]
     else:
         facts = [f"`{item.get('action')}` by agent `{item.get('agent')}`"]
         if item.get("team"):
             facts.append(f"team {item['team']}")
-        if item.get("due_at") and item.get("status") in ("pending", "open"):
+        if item.get("assignee") and item.get("status") == "claimed":
+            facts.append(f"claimed by {item['assignee']}")
+        if item.get("due_at") and item.get("status") in ("pending", "open", "claimed"):
             facts.append(f"due {item['due_at']}")
     summary = " · ".join(_slack_escape(f) for f in facts)
     link = item.get("url", "")

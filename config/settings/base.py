@@ -171,6 +171,9 @@ MANDATE_MASKED_CONTEXT_KEYS = env.list("MANDATE_MASKED_CONTEXT_KEYS", default=[]
 # many approvals were decided in the window, and at least this share went out unchanged.
 MANDATE_TRUST_MIN_APPROVALS = env.int("MANDATE_TRUST_MIN_APPROVALS", default=20)
 MANDATE_TRUST_MIN_UNCHANGED_RATE = env.float("MANDATE_TRUST_MIN_UNCHANGED_RATE", default=0.9)
+# An overdue handoff (open, or claimed and not closed) is announced again this often until
+# someone closes it; 0 announces it once.
+MANDATE_HANDOFF_RENOTIFY_MINUTES = env.int("MANDATE_HANDOFF_RENOTIFY_MINUTES", default=60)
 # seed_demo creates accounts with a published password: allowed locally, never by default.
 MANDATE_ALLOW_DEMO_DATA = env.bool("MANDATE_ALLOW_DEMO_DATA", default=False)
 SITE_URL = env("MANDATE_SITE_URL", default="http://127.0.0.1:8000")

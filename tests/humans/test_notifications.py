@@ -119,17 +119,35 @@ def test_a_new_handoff_and_an_overdue_one_mail_the_team(
     assert tasks.flag_overdue_handoffs() >= 1
     overdue = [m for m in mail.outbox if handoff.public_id in m.body]
     assert [m.subject.split(":")[0] for m in overdue] == ["Overdue handoff"]
+    assert "Nobody has picked up" in overdue[0].body
     mail.outbox.clear()
-    tasks.flag_overdue_handoffs()  # flagged once, told once
+    tasks.flag_overdue_handoffs()  # not again before the interval is up
     assert not [m for m in mail.outbox if handoff.public_id in m.body]
 
-
-def test_a_claimed_handoff_is_not_reported_overdue(world, sent):
-    handoff = submit_handoff(world)
-    services.handoff_claim(handoff=handoff, by=world.people["member"])
-    Handoff.objects.filter(pk=handoff.pk).update(due_at=timezone.now() - timedelta(minutes=1))
+    Handoff.objects.filter(pk=handoff.pk).update(
+        overdue_notified_at=timezone.now() - timedelta(minutes=61)
+    )
     tasks.flag_overdue_handoffs()
-    assert not [m for m in mail.outbox if handoff.public_id in m.body]
+    again = [m for m in mail.outbox if handoff.public_id in m.body]
+    assert [m.to for m in again] == [[world.people["member"].email]]
+
+
+def test_a_claimed_overdue_handoff_mails_its_assignee_only(world, sent, second_member):
+    handoff = submit_handoff(world)
+    services.handoff_claim(handoff=handoff, by=second_member)
+    mail.outbox.clear()
+    Handoff.objects.filter(pk=handoff.pk).update(due_at=timezone.now() - timedelta(minutes=90))
+    tasks.flag_overdue_handoffs()
+    overdue = [m for m in mail.outbox if handoff.public_id in m.body]
+    assert [m.to for m in overdue] == [[second_member.email]]
+    assert "You claimed" in overdue[0].body
+    assert "1\xa0hour, 30\xa0minutes ago" in overdue[0].body
+
+
+def test_a_handoff_closed_before_its_overdue_mail_goes_is_not_announced(world, sent):
+    handoff = submit_handoff(world)
+    services.handoff_close(handoff=handoff, by=world.people["member"], resolution="Called back.")
+    assert tasks.send_notification("handoff_overdue", handoff.pk) == 0
 
 
 def test_people_without_an_address_are_skipped(world, sent):

@@ -119,13 +119,70 @@ def test_handoff_claimed_once_then_resolved(world, handoff):
     assert closed.closed_by == world.people["member"]
 
 
-def test_overdue_handoffs_are_flagged_once(world, handoff):
+def _notices(handoff) -> list[dict]:
+    events = AuditEvent.objects.filter(verb="handoff.overdue", object_id=str(handoff.pk))
+    return [event.after for event in events.order_by("seq")]
+
+
+def test_an_overdue_handoff_is_flagged_when_it_falls_due(world, handoff):
+    early = handoff.due_at - timedelta(seconds=1)
+    assert handoff.pk not in services.handoffs_flag_overdue(now=early)
+    handoff.refresh_from_db()
+    assert handoff.overdue_notified_at is None
     later = handoff.due_at + timedelta(minutes=1)
     assert handoff.pk in services.handoffs_flag_overdue(now=later)
-    assert handoff.pk not in services.handoffs_flag_overdue(now=later)
+    handoff.refresh_from_db()
+    assert handoff.overdue_notified_at == later
+    assert _notices(handoff) == [
+        {"due_at": handoff.due_at.isoformat(), "status": "open", "assignee": None, "notice": 1}
+    ]
     summary = human_loop_summary(organization=world.org, now=later)
     assert summary["handoffs_overdue"] == 1
     assert summary["approvals_pending"] == 1
+
+
+def test_an_overdue_handoff_is_announced_again_each_interval(world, handoff, settings):
+    settings.MANDATE_HANDOFF_RENOTIFY_MINUTES = 60
+    first = handoff.due_at + timedelta(minutes=1)
+    assert handoff.pk in services.handoffs_flag_overdue(now=first)
+    for quiet in (first, first + timedelta(minutes=30), first + timedelta(minutes=59)):
+        assert handoff.pk not in services.handoffs_flag_overdue(now=quiet)
+    second = first + timedelta(minutes=60)
+    assert handoff.pk in services.handoffs_flag_overdue(now=second)
+    assert handoff.pk not in services.handoffs_flag_overdue(now=second + timedelta(minutes=59))
+    assert handoff.pk in services.handoffs_flag_overdue(now=second + timedelta(minutes=61))
+    handoff.refresh_from_db()
+    assert handoff.overdue_notified_at == second + timedelta(minutes=61)
+    assert [after["notice"] for after in _notices(handoff)] == [1, 2, 3]
+
+
+def test_a_claimed_handoff_left_unresolved_is_announced_too(world, handoff, settings):
+    settings.MANDATE_HANDOFF_RENOTIFY_MINUTES = 60
+    services.handoff_claim(handoff=handoff, by=world.people["member"])
+    later = handoff.due_at + timedelta(minutes=5)
+    assert handoff.pk in services.handoffs_flag_overdue(now=later)
+    assert handoff.pk in services.handoffs_flag_overdue(now=later + timedelta(hours=1))
+    assert [(a["status"], a["assignee"], a["notice"]) for a in _notices(handoff)] == [
+        ("claimed", "member", 1),
+        ("claimed", "member", 2),
+    ]
+
+
+@pytest.mark.parametrize("how", [{"resolution": "Quoted 40 seats."}, {"follow_up": "Send it."}])
+def test_a_closed_handoff_is_announced_no_more(world, handoff, settings, how):
+    settings.MANDATE_HANDOFF_RENOTIFY_MINUTES = 60
+    first = handoff.due_at + timedelta(minutes=1)
+    assert handoff.pk in services.handoffs_flag_overdue(now=first)
+    services.handoff_close(handoff=handoff, by=world.people["member"], **how)
+    assert handoff.pk not in services.handoffs_flag_overdue(now=first + timedelta(days=2))
+    assert len(_notices(handoff)) == 1
+
+
+def test_with_no_interval_an_overdue_handoff_is_announced_once(world, handoff, settings):
+    settings.MANDATE_HANDOFF_RENOTIFY_MINUTES = 0
+    first = handoff.due_at + timedelta(minutes=1)
+    assert handoff.pk in services.handoffs_flag_overdue(now=first)
+    assert handoff.pk not in services.handoffs_flag_overdue(now=first + timedelta(days=2))
 
 
 def test_the_inbox_shows_my_teams_work_and_all_to_owners(world):
@@ -168,3 +225,27 @@ def test_two_people_deciding_at_once_make_exactly_one_decision(world):
         AuditEvent.objects.filter(verb__in=["approval.approved", "approval.rejected"]).count() == 1
     )
     assert timezone.now() >= Approval.objects.get(pk=approval.pk).decided_at
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks are PostgreSQL's")
+def test_two_sweeps_at_once_announce_an_overdue_handoff_once(world):
+    handoff = Handoff.objects.get(organization=world.org)
+    later = handoff.due_at + timedelta(minutes=1)
+    barrier = threading.Barrier(2)
+    results = []
+
+    def sweep():
+        barrier.wait()
+        try:
+            results.append(services.handoffs_flag_overdue(now=later))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=sweep) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(handoff.pk in flagged for flagged in results) == [False, True]
+    assert [after["notice"] for after in _notices(handoff)] == [1]

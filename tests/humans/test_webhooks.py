@@ -221,6 +221,22 @@ def test_slack_text_is_escaped():
     assert "a&lt;b&gt;&amp;c" in message["blocks"][0]["text"]["text"]
 
 
+def test_slack_tells_a_repeated_overdue_notice_and_who_holds_the_handoff():
+    handoff = {"action": "quote_price", "agent": "x", "status": "claimed", "assignee": "dana"}
+    message = webhooks.slack_message(
+        {
+            "type": "handoff.overdue",
+            "data": {"handoff": handoff, "overdue": {"notice": 3, "renotified": True}},
+        }
+    )
+    assert message["text"].startswith("Handoff still overdue (notice 3): ")
+    assert "claimed by dana" in message["text"]
+    first = webhooks.slack_message(
+        {"type": "handoff.overdue", "data": {"handoff": handoff, "overdue": {"notice": 1}}}
+    )
+    assert first["text"].startswith("Handoff overdue: ")
+
+
 # ---- the outbox and its transaction -----------------------------------------------------
 
 
@@ -265,6 +281,8 @@ def test_every_event_type_is_emitted(world):
     assert sent[1][1]["approval"]["decided_by"] == "member"
     assert sent[3][1]["approval"]["status"] == "expired"
     assert sent[5][1]["handoff"]["id"] == handoff.public_id
+    assert sent[4][1]["handoff"]["assignee"] is None
+    assert sent[5][1]["overdue"] == {"notice": 1, "renotified": False, "minutes_late": 1}
     published = sent[6][1]["policy_version"]
     assert (published["policy"], published["version"], published["status"]) == (
         "pipeline",
