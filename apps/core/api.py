@@ -351,6 +351,16 @@ def query_param(request: Request, name: str) -> str | None:
     return values[0] if values else None
 
 
+def boolean_param(request: Request, name: str) -> bool | None:
+    """true or false, as a boolean query parameter is written; anything else is refused."""
+    value = query_param(request, name)
+    if value is None:
+        return None
+    if value not in ("true", "false"):
+        raise exceptions.ValidationError({name: "Use true or false."})
+    return value == "true"
+
+
 def positive_int_param(request: Request, name: str) -> int | None:
     value = query_param(request, name)
     if value is None:

@@ -110,10 +110,17 @@ def _require_every_property(schema: dict[str, Any]) -> None:
         schema["required"] = list(schema["properties"])
 
 
-def _required(schema: dict[str, Any], schemas: dict[str, Any]) -> list[str]:
+def _needs_body(schema: dict[str, Any], schemas: dict[str, Any]) -> bool:
+    """Whether no body at all (an empty object) breaks the schema: a field is required, by
+    the schema itself, by one of allOf, or by every branch of anyOf or oneOf."""
     if "$ref" in schema:
         schema = schemas.get(schema["$ref"].rsplit("/", 1)[-1], {})
-    return schema.get("required", [])
+    if schema.get("required") or any(_needs_body(s, schemas) for s in schema.get("allOf", [])):
+        return True
+    return any(
+        branches and all(_needs_body(s, schemas) for s in branches)
+        for branches in (schema.get("anyOf"), schema.get("oneOf"))
+    )
 
 
 def _media_schemas(part: dict[str, Any]) -> list[dict[str, Any]]:
@@ -139,7 +146,7 @@ def management_api_errors(result: dict[str, Any], **kwargs: Any) -> dict[str, An
     answered = set(shared)
     for operation in operations:
         body = operation.get("requestBody")
-        if body and any(_required(schema, schemas) for schema in _media_schemas(body)):
+        if body and any(_needs_body(schema, schemas) for schema in _media_schemas(body)):
             body["required"] = True
         responses = operation.setdefault("responses", {})
         for status, response in responses.items():

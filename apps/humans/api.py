@@ -7,6 +7,8 @@ from rest_framework import exceptions, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from apps.core.api import boolean_param, query_param, refusals_of_state
+from apps.core.openapi import conflict
 from apps.humans import services
 from apps.humans.constants import ApprovalStatus, HandoffStatus
 from apps.humans.models import Approval, Handoff, WebhookEndpoint, WebhookMessage
@@ -31,21 +33,23 @@ from apps.humans.serializers import (
 from apps.organizations.constants import Capability
 from apps.organizations.tenancy import OrganizationAPIView
 
-LIST_FILTERS = [
-    OpenApiParameter("status", str),
-    OpenApiParameter("mine", bool, description="only what is routed to my teams"),
-]
+
+def _filters(statuses: list[str]) -> list[OpenApiParameter]:
+    return [
+        OpenApiParameter("status", str, enum=statuses, description="Only those in this status."),
+        OpenApiParameter("mine", bool, description="Only what is routed to my teams."),
+    ]
 
 
-def _status(request: Request, allowed) -> str:
-    value = request.query_params.get("status", "")
-    if value and value not in allowed:
+def _status(request: Request, allowed: list[str]) -> str:
+    value = query_param(request, "status")
+    if value is not None and value not in allowed:
         raise exceptions.ValidationError({"status": f"Use one of {', '.join(allowed)}."})
-    return value
+    return value or ""
 
 
 def _mine(request: Request) -> bool:
-    return request.query_params.get("mine", "") in ("1", "true", "yes")
+    return bool(boolean_param(request, "mine"))
 
 
 class ApprovalListView(OrganizationAPIView):
@@ -61,7 +65,11 @@ class ApprovalListView(OrganizationAPIView):
             mine=_mine(self.request),
         )
 
-    @extend_schema(operation_id="orgs_approvals_list", parameters=LIST_FILTERS)
+    @extend_schema(
+        operation_id="orgs_approvals_list",
+        parameters=_filters(ApprovalStatus.values),
+        responses=ApprovalOut(many=True),
+    )
     def get(self, request: Request, org: str) -> Response:
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(ApprovalOut(page, many=True).data)
@@ -88,13 +96,24 @@ class ApprovalDetailView(ApprovalScoped):
 class ApprovalDecideView(ApprovalScoped):
     permission_map = {"POST": Capability.WORK_INBOX}
 
-    @extend_schema(request=ApprovalDecideIn, responses=ApprovalOut)
+    @extend_schema(
+        request=ApprovalDecideIn,
+        responses={
+            200: ApprovalOut,
+            409: conflict(
+                "The approval is already decided or expired, or an edit's draft is the agent's "
+                "own unchanged."
+            ),
+        },
+    )
     def post(self, request: Request, org: str, approval_id: str) -> Response:
         payload = ApprovalDecideIn(data=request.data)
         payload.is_valid(raise_exception=True)
-        decided = services.approval_decide(
-            approval=self.get_approval(), by=request.user, **payload.validated_data
-        )
+        approval = self.get_approval()
+        with refusals_of_state():
+            decided = services.approval_decide(
+                approval=approval, by=request.user, **payload.validated_data
+            )
         return Response(ApprovalOut(decided).data)
 
 
@@ -111,7 +130,11 @@ class HandoffListView(OrganizationAPIView):
             mine=_mine(self.request),
         )
 
-    @extend_schema(operation_id="orgs_handoffs_list", parameters=LIST_FILTERS)
+    @extend_schema(
+        operation_id="orgs_handoffs_list",
+        parameters=_filters(HandoffStatus.values),
+        responses=HandoffOut(many=True),
+    )
     def get(self, request: Request, org: str) -> Response:
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(HandoffOut(page, many=True).data)
@@ -138,7 +161,13 @@ class HandoffDetailView(HandoffScoped):
 class HandoffClaimView(HandoffScoped):
     permission_map = {"POST": Capability.WORK_INBOX}
 
-    @extend_schema(request=None, responses=HandoffOut)
+    @extend_schema(
+        request=None,
+        responses={
+            200: HandoffOut,
+            409: conflict("The handoff is already claimed or closed; `fields` has its status."),
+        },
+    )
     def post(self, request: Request, org: str, handoff_id: str) -> Response:
         claimed = services.handoff_claim(handoff=self.get_handoff(), by=request.user)
         return Response(HandoffOut(claimed).data)
@@ -147,14 +176,26 @@ class HandoffClaimView(HandoffScoped):
 class HandoffCloseView(HandoffScoped):
     permission_map = {"POST": Capability.WORK_INBOX}
 
-    @extend_schema(request=HandoffCloseIn, responses=HandoffOut)
+    @extend_schema(
+        request=HandoffCloseIn,
+        responses={
+            200: HandoffOut,
+            409: conflict("The handoff is already closed; `fields` has its status."),
+        },
+    )
     def post(self, request: Request, org: str, handoff_id: str) -> Response:
         payload = HandoffCloseIn(data=request.data)
         payload.is_valid(raise_exception=True)
-        closed = services.handoff_close(
-            handoff=self.get_handoff(), by=request.user, **payload.validated_data
-        )
+        handoff = self.get_handoff()
+        with refusals_of_state():
+            closed = services.handoff_close(
+                handoff=handoff, by=request.user, **payload.validated_data
+            )
         return Response(HandoffOut(closed).data)
+
+
+# What a webhook URL's form cannot tell: where its host points, looked up when it is saved.
+_DESTINATION = "The URL's host resolves to an internal (loopback, private…) address"
 
 
 class WebhookListView(OrganizationAPIView):
@@ -169,13 +210,20 @@ class WebhookListView(OrganizationAPIView):
         page = self.paginate_queryset(self.get_queryset())
         return self.get_paginated_response(WebhookEndpointOut(page, many=True).data)
 
-    @extend_schema(request=WebhookEndpointIn, responses={201: WebhookEndpointSecretOut})
+    @extend_schema(
+        request=WebhookEndpointIn,
+        responses={
+            201: WebhookEndpointSecretOut,
+            409: conflict(_DESTINATION + ", or the organization has as many webhooks as it may."),
+        },
+    )
     def post(self, request: Request, org: str) -> Response:
         payload = WebhookEndpointIn(data=request.data)
         payload.is_valid(raise_exception=True)
-        endpoint = services.webhook_endpoint_create(
-            organization=self.organization, by=request.user, **payload.validated_data
-        )
+        with refusals_of_state():
+            endpoint = services.webhook_endpoint_create(
+                organization=self.organization, by=request.user, **payload.validated_data
+            )
         response = Response(WebhookEndpointSecretOut(endpoint).data, status=201)
         response["Cache-Control"] = "no-store"  # holds a secret shown once
         return response
@@ -205,14 +253,18 @@ class WebhookDetailView(WebhookScoped):
     def get(self, request: Request, org: str, webhook: str) -> Response:
         return Response(WebhookEndpointOut(self.get_endpoint()).data)
 
-    @extend_schema(request=WebhookEndpointPatchIn, responses=WebhookEndpointOut)
+    @extend_schema(
+        request=WebhookEndpointPatchIn,
+        responses={200: WebhookEndpointOut, 409: conflict(_DESTINATION + ".")},
+    )
     def patch(self, request: Request, org: str, webhook: str) -> Response:
         endpoint = self.get_endpoint()
         payload = WebhookEndpointPatchIn(data=request.data)
         payload.is_valid(raise_exception=True)
-        services.webhook_endpoint_update(
-            endpoint=endpoint, by=request.user, **payload.validated_data
-        )
+        with refusals_of_state():
+            services.webhook_endpoint_update(
+                endpoint=endpoint, by=request.user, **payload.validated_data
+            )
         return Response(WebhookEndpointOut(self.get_endpoint()).data)
 
     @extend_schema(responses={204: None})
@@ -238,7 +290,9 @@ class WebhookDeliveriesView(WebhookScoped):
     permission_map = {"GET": Capability.MANAGE_WEBHOOKS}
     serializer_class = WebhookMessageOut
 
-    @extend_schema(operation_id="orgs_webhooks_deliveries_list")
+    @extend_schema(
+        operation_id="orgs_webhooks_deliveries_list", responses=WebhookMessageOut(many=True)
+    )
     def get(self, request: Request, org: str, webhook: str) -> Response:
         messages = webhook_messages_list(endpoint=self.get_endpoint())
         page = self.paginate_queryset(messages)
@@ -269,7 +323,13 @@ class WebhookDeliveryDetailView(DeliveryScoped):
 class WebhookRedeliverView(DeliveryScoped):
     permission_map = {"POST": Capability.MANAGE_WEBHOOKS}
 
-    @extend_schema(request=None, responses={202: WebhookMessageOut})
+    @extend_schema(
+        request=None,
+        responses={
+            202: WebhookMessageOut,
+            409: conflict("The webhook is disabled, or an attempt is being made right now."),
+        },
+    )
     def post(self, request: Request, org: str, webhook: str, message: str) -> Response:
         queued = services.webhook_message_redeliver(message=self.get_message(), by=request.user)
         return Response(WebhookMessageOut(queued).data, status=status.HTTP_202_ACCEPTED)

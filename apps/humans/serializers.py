@@ -4,9 +4,16 @@ management API), and for webhooks and their deliveries."""
 import json
 from typing import Any
 
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from rest_framework import serializers
 
-from apps.core.api import StrictSerializer, Text
+from apps.core.api import (
+    SOME_TEXT,
+    Boolean,
+    StrictSerializer,
+    Text,
+    text_field,
+)
 from apps.humans.constants import (
     AGENT_WEBHOOK_EVENT_CHOICES,
     AGENT_WEBHOOK_EVENTS,
@@ -49,6 +56,30 @@ class _Package(serializers.JSONField):
         return value
 
 
+# What Python reads as false: a required key of a package must hold none of these.
+_EMPTY_VALUES = [None, False, 0, "", [], {}]
+
+
+class PackageScheme(OpenApiSerializerFieldExtension):
+    """In the schema, a package is a JSON object with its required keys set to something."""
+
+    target_class = _Package
+
+    def map_serializer_field(self, auto_schema: Any, direction: Any) -> dict[str, Any]:
+        field = self.target
+        schema: dict[str, Any] = {"type": "object", "additionalProperties": True}
+        if field.required_keys:
+            schema["required"] = list(field.required_keys)
+            schema["properties"] = {
+                key: {"not": {"enum": _EMPTY_VALUES}} for key in field.required_keys
+            }
+        if field.allow_null:
+            schema["nullable"] = True
+        if field.help_text:
+            schema["description"] = str(field.help_text)
+        return schema
+
+
 class ApprovalIn(StrictSerializer):
     decision_id = serializers.CharField(max_length=40)
     draft = _Package(required_keys=("kind",))
@@ -78,8 +109,8 @@ class ApprovalAgentOut(serializers.ModelSerializer):
 
     id = serializers.CharField(source="public_id")
     decision_id = serializers.CharField(source="decision.decision_id")
-    approver_team = serializers.CharField(source="team.key", default=None)
-    decided_by = serializers.CharField(source="decided_by.username", default=None)
+    approver_team = serializers.CharField(source="team.key", default=None, allow_null=True)
+    decided_by = serializers.CharField(source="decided_by.username", default=None, allow_null=True)
 
     class Meta:
         model = Approval
@@ -100,8 +131,8 @@ class ApprovalAgentOut(serializers.ModelSerializer):
 class HandoffAgentOut(serializers.ModelSerializer):
     id = serializers.CharField(source="public_id")
     decision_id = serializers.CharField(source="decision.decision_id")
-    team = serializers.CharField(source="team.key", default=None)
-    assignee = serializers.CharField(source="assignee.username", default=None)
+    team = serializers.CharField(source="team.key", default=None, allow_null=True)
+    assignee = serializers.CharField(source="assignee.username", default=None, allow_null=True)
 
     class Meta:
         model = Handoff
@@ -146,26 +177,82 @@ class HandoffOut(HandoffAgentOut):
         fields = [*HandoffAgentOut.Meta.fields, "agent", "action", "reason", "reasons", "context"]
 
 
+def _verdict(verdict: Verdict) -> dict[str, Any]:
+    """A schema branch: this verdict. (Wrapped in allOf so that the schema's enum components
+    leave it as it is rather than widen it to every verdict.)"""
+    return {"properties": {"verdict": {"allOf": [{"enum": [verdict.value]}]}}}
+
+
+def _not_blank(name: str) -> dict[str, Any]:
+    """A schema branch: `name` is given and holds more than whitespace."""
+    return {"required": [name], "properties": {name: {"type": "string", "pattern": SOME_TEXT}}}
+
+
 class ApprovalDecideIn(StrictSerializer):
+    """Approve the draft as it is, edit it (final_draft: the draft as approved, not the
+    agent's own), or reject it (a comment says why)."""
+
     verdict = serializers.ChoiceField(choices=Verdict.choices)
-    comment = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+    comment = text_field(max_length=5000, default="")
     final_draft = _Package(required=False, allow_null=True, default=None)
+
+    schema_constraints = {
+        "anyOf": [
+            _verdict(Verdict.APPROVE),
+            {
+                "allOf": [
+                    _verdict(Verdict.EDIT),
+                    {
+                        "required": ["final_draft"],
+                        "properties": {"final_draft": {"type": "object", "minProperties": 1}},
+                    },
+                ]
+            },
+            {"allOf": [_verdict(Verdict.REJECT), _not_blank("comment")]},
+        ]
+    }
+
+    def validate(self, data: dict[str, Any]) -> dict[str, Any]:
+        verdict = data["verdict"]
+        if verdict == Verdict.REJECT and not data["comment"].strip():
+            raise serializers.ValidationError({"comment": "A comment is required to reject."})
+        if verdict == Verdict.EDIT and not data["final_draft"]:
+            raise serializers.ValidationError(
+                {"final_draft": "An edit needs the draft as approved (a non-empty object)."}
+            )
+        return data
 
 
 class HandoffCloseIn(StrictSerializer):
-    resolution = serializers.CharField(
-        max_length=5000, required=False, allow_blank=True, default=""
-    )
-    follow_up = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+    """Resolve it (resolution: how it ended), or hand the next step back to the agent
+    (follow_up); at least one of the two says something."""
+
+    resolution = text_field(max_length=5000, default="")
+    follow_up = text_field(max_length=5000, default="")
+
+    schema_constraints = {"anyOf": [_not_blank("resolution"), _not_blank("follow_up")]}
+
+    def validate(self, data: dict[str, Any]) -> dict[str, Any]:
+        if not data["resolution"].strip() and not data["follow_up"].strip():
+            raise serializers.ValidationError(
+                {"resolution": "A resolution or a follow-up for the agent is required."}
+            )
+        return data
 
 
 # ---- webhooks ------------------------------------------------------------------------------
 
 
-# An http(s) URL with a host (a DNS name or IPv4 address, ASCII), an optional port and no
-# credentials: what a webhook destination may look like before its host is resolved.
+# An http(s) URI (RFC 3986: ASCII, non-ASCII percent-encoded) with a host (a DNS name or
+# IPv4 address), an optional port and no credentials: what a webhook destination may look
+# like before its host is resolved.
 _PORT = r"(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[0-9]{1,4})"
-WEBHOOK_URL = rf"^https?://[A-Za-z0-9._~!$&'()*+,;=%-]+(?::{_PORT})?(?:[/?#][^\x00-\x20\x7f]*)?$"
+_PATH = r"(?:%[0-9A-Fa-f]{2}|[A-Za-z0-9\-._~!$&'()*+,;=:@/])*"
+_QUERY = r"(?:%[0-9A-Fa-f]{2}|[A-Za-z0-9\-._~!$&'()*+,;=:@/?])*"
+WEBHOOK_URL = (
+    rf"^https?://[A-Za-z0-9\-._~!$&'()*+,;=]+(?::{_PORT})?"
+    rf"(?:/{_PATH})?(?:\?{_QUERY})?(?:#{_QUERY})?$"
+)
 WEBHOOK_URL_MESSAGE = (
     "Use an http:// or https:// URL with a host and no credentials "
     "(e.g. https://hooks.example.com/mandate)."
@@ -182,29 +269,32 @@ def _webhook_url(**kwargs: Any) -> Text:
     )
 
 
-class WebhookEndpointIn(StrictSerializer):
-    url = serializers.CharField(max_length=MAX_WEBHOOK_URL)
-    events = serializers.ListField(
-        child=serializers.ChoiceField(choices=WebhookEvent.choices), allow_empty=False
+def _webhook_events(**kwargs: Any) -> serializers.ListField:
+    """At least one event: an endpoint told of nothing is refused, not stored."""
+    return serializers.ListField(
+        child=serializers.ChoiceField(choices=WebhookEvent.choices),
+        allow_empty=False,
+        min_length=1,
+        error_messages={"empty": "Choose at least one event."},
+        **kwargs,
     )
+
+
+class WebhookEndpointIn(StrictSerializer):
+    url = _webhook_url()
+    events = _webhook_events()
     format = serializers.ChoiceField(
         choices=WebhookFormat.choices, required=False, default=WebhookFormat.STANDARD
     )
-    description = serializers.CharField(
-        max_length=200, required=False, allow_blank=True, default=""
-    )
+    description = text_field(max_length=200, default="")
 
 
 class WebhookEndpointPatchIn(StrictSerializer):
-    url = serializers.CharField(max_length=MAX_WEBHOOK_URL, required=False)
-    events = serializers.ListField(
-        child=serializers.ChoiceField(choices=WebhookEvent.choices),
-        allow_empty=False,
-        required=False,
-    )
+    url = _webhook_url(required=False)
+    events = _webhook_events(required=False)
     format = serializers.ChoiceField(choices=WebhookFormat.choices, required=False)
-    description = serializers.CharField(max_length=200, required=False, allow_blank=True)
-    active = serializers.BooleanField(required=False)
+    description = text_field(max_length=200)
+    active = Boolean(required=False)
 
 
 class WebhookEndpointOut(serializers.ModelSerializer):
@@ -212,8 +302,8 @@ class WebhookEndpointOut(serializers.ModelSerializer):
     the agent that registered it (null for the organization's own)."""
 
     id = serializers.CharField(source="public_id")
-    agent = serializers.CharField(source="agent.key", default=None)
-    created_by = serializers.CharField(source="created_by.username", default=None)
+    agent = serializers.CharField(source="agent.key", default=None, allow_null=True)
+    created_by = serializers.CharField(source="created_by.username", default=None, allow_null=True)
     secret_hint = serializers.CharField()
 
     class Meta:

@@ -401,7 +401,8 @@ def test_changing_the_url_is_checked_too(world, api_as):
         {"url": "http://169.254.169.254/"},
         format="json",
     )
-    assert response.status_code == 400
+    # Well-formed: where its host points is what refuses it.
+    assert response.status_code == 409
     assert "link-local" in response.json()["error"]["fields"]["url"]
     endpoint.refresh_from_db()
     assert endpoint.url == "https://hooks.example.com/x"
@@ -674,7 +675,9 @@ def test_api_creates_lists_updates_rotates_and_deletes_with_audit(world, api_as)
             {"url": "https://hooks.example.com/x", "events": ["approval.created"], "format": "xml"},
             "format",
         ),
-        ({"url": "http://127.0.0.1/", "events": ["approval.created"]}, "url"),
+        ({"url": "ftp://hooks.example.com/x", "events": ["approval.created"]}, "url"),
+        ({"url": "https://user:pw@hooks.example.com/", "events": ["approval.created"]}, "url"),
+        ({"url": "https://hooks.example.com/é", "events": ["approval.created"]}, "url"),
         (
             {
                 "url": "https://hooks.example.com/x",
@@ -691,6 +694,27 @@ def test_api_refuses_bad_input(world, api_as, body, field):
     )
     assert response.status_code == 400
     assert any(k.split(".")[0] == field for k in response.json()["error"]["fields"])
+    assert WebhookEndpoint.objects.filter(organization=world.org).count() == 1
+
+
+def test_an_endpoint_told_of_nothing_is_refused(world, api_as):
+    response = api_as(world.people["owner"]).post(
+        f"/api/v1/orgs/{world.org.slug}/webhooks/",
+        {"url": "https://hooks.example.com/x", "events": []},
+        format="json",
+    )
+    assert response.status_code == 400
+    assert response.json()["error"]["fields"] == {"events": "Choose at least one event."}
+
+
+def test_an_internal_destination_is_a_conflict_naming_the_url(world, api_as):
+    response = api_as(world.people["owner"]).post(
+        f"/api/v1/orgs/{world.org.slug}/webhooks/",
+        {"url": "http://127.0.0.1/", "events": ["approval.created"]},
+        format="json",
+    )
+    assert response.status_code == 409
+    assert "loopback" in response.json()["error"]["fields"]["url"]
     assert WebhookEndpoint.objects.filter(organization=world.org).count() == 1
 
 
