@@ -199,6 +199,7 @@ PAGES: list[Endpoint] = [
         302,
     ),
     Endpoint("GET", "inbox/", Capability.WORK_INBOX),
+    Endpoint("GET", "inbox/sla/", Capability.WORK_INBOX),
     Endpoint("GET", "inbox/approvals/{approval}/", Capability.WORK_INBOX),
     Endpoint(
         "POST", "inbox/approvals/{approval}/", Capability.WORK_INBOX, {"verdict": "approve"}, 302

@@ -203,6 +203,7 @@ class Loop:
         self.stage_changes()
         self.autonomous_work()
         self.waiting()
+        self.handoff_history()
         self.handoffs()
 
     # The record.
@@ -327,6 +328,21 @@ class Loop:
         ]:
             decision = self.check(_stage_check(stage), self.ago(minutes=minutes_ago))
             self.submit(decision, _stage_draft(company, stage), _stage_context(company, stage))
+
+    def handoff_history(self) -> None:
+        """Three weeks of handoffs the teams claimed and closed, some after their due time,
+        for the response-times page."""
+        for signal, person, context, resolution, history in HANDOFF_HISTORY:
+            for days_ago, claim_after, close_after in history:
+                at = self.workday(days_ago, 14)
+                handoff = self.hand_off(self.check(_signal_check([signal]), at), context())
+                by = self.users[person]
+                services.handoff_claim(handoff=handoff, by=by)
+                services.handoff_close(handoff=handoff, by=by, resolution=resolution)
+                Handoff.objects.filter(pk=handoff.pk).update(
+                    claimed_at=handoff.created_at + timedelta(minutes=claim_after),
+                    closed_at=handoff.created_at + timedelta(minutes=close_after),
+                )
 
     def handoffs(self) -> None:
         # Open, due in 25 minutes: a pricing question for the deal desk.
@@ -639,3 +655,37 @@ def _handoff_buying() -> dict[str, Any]:
         "thread": [{"from": "Tom Okafor", "at": "Monday 16:10", "text": "Send the contract."}],
         "needs_next": "The contract, and a call with the CFO.",
     }
+
+
+# Closed handoffs per trigger: who worked them, and (days ago, minutes to claim, minutes to
+# close). The policy's windows: buying intent 15, pricing 30, technical 60, a person asked 5.
+HANDOFF_HISTORY = [
+    (
+        "pricing_question",
+        "sam",
+        _handoff_pricing,
+        "Sent the volume price list; the prospect is checking it with finance.",
+        [(19, 6, 24), (16, 4, 18), (12, 9, 41), (8, 3, 14), (5, 12, 35), (3, 5, 22)],
+    ),
+    (
+        "technical_objection",
+        "nina",
+        _handoff_technical,
+        "Walked them through SSO and the data residency options; objection cleared.",
+        [(18, 14, 50), (11, 22, 95), (6, 8, 40)],
+    ),
+    (
+        "buying_intent",
+        "leo",
+        _handoff_buying,
+        "Called back and agreed the next step: the order form goes out this week.",
+        [(15, 3, 12), (9, 2, 9), (4, 6, 26)],
+    ),
+    (
+        "human_requested",
+        "leo",
+        _handoff_human,
+        "Called the prospect back; they wanted a person to confirm the contract terms.",
+        [(17, 2, 4), (10, 3, 18), (2, 1, 4)],
+    ),
+]

@@ -80,6 +80,7 @@ urlpatterns = [
     ),
     path("o/<slug:org>/trust/", trust.TrustView.as_view(), name="trust"),
     path("o/<slug:org>/inbox/", inbox.InboxView.as_view(), name="inbox"),
+    path("o/<slug:org>/inbox/sla/", inbox.HandoffSlaView.as_view(), name="inbox-sla"),
     path(
         "o/<slug:org>/inbox/approvals/<str:approval_id>/",
         inbox.ApprovalView.as_view(),

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -18,6 +19,7 @@ from apps.humans import services
 from apps.humans.constants import ApprovalStatus, HandoffStatus, Verdict
 from apps.humans.models import Approval, Handoff
 from apps.humans.selectors import approvals_list, handoffs_list, human_loop_summary
+from apps.humans.sla import WINDOWS, handoff_sla, sla_window
 from apps.organizations.constants import Capability, Role
 from apps.web.draft_diff import draft_changes
 from apps.web.forms_inbox import (
@@ -367,6 +369,26 @@ def _draft_rows(draft: dict[str, Any] | None) -> list[dict[str, Any]]:
         text = value if isinstance(value, str) else ", ".join(f.value for f in facts(value))
         rows.append({"key": key, "label": field_label(key), "text": text, "long": "\n" in text})
     return rows
+
+
+class HandoffSlaView(OrganizationPageView):
+    """How each team keeps the response times the policy promises: time to claim and to close,
+    breaches over a window, and what is waiting now."""
+
+    template_name = "web/inbox/sla.html"
+    permission_map = {"GET": Capability.WORK_INBOX}
+    section = "inbox"
+
+    def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(**kwargs)
+        days = sla_window(days=self.request.GET.get("days"))
+        context.update(
+            tab="sla",
+            renotify_minutes=settings.MANDATE_HANDOFF_RENOTIFY_MINUTES,
+            windows=WINDOWS,
+            sla=handoff_sla(organization=self.organization, days=days),
+        )
+        return context
 
 
 class HandoffView(OrganizationPageView):
