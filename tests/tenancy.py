@@ -155,6 +155,14 @@ API_ENDPOINTS: list[Endpoint] = [
     ),
     Endpoint("GET", "evidence/decisions/{decision}/", Capability.VIEW_AUDIT),
     Endpoint("GET", "evidence/versions/{policy}/3/?page_size=10", Capability.VIEW_AUDIT),
+    Endpoint(
+        "GET",
+        "evidence/?since=2020-01-01T00:00:00Z&until=2100-01-01T00:00:00Z",
+        Capability.VIEW_AUDIT,
+    ),
+    Endpoint("GET", "audit-events/?verb=policy", Capability.VIEW_AUDIT),
+    Endpoint("GET", "audit/verify/", Capability.VIEW_AUDIT),
+    Endpoint("GET", "audit/checkpoints/", Capability.VIEW_AUDIT),
 ]
 
 # Pages under /o/{org}/ (POST bodies are valid form submissions).

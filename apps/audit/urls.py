@@ -1,10 +1,21 @@
-"""The exports of the management API."""
+"""The audit trail, its verification and checkpoints, and the exports of the management API."""
 
 from django.urls import path
 
-from apps.audit import api
+from apps.audit import api, trail_api
 
 urlpatterns = [
+    path(
+        "orgs/<slug:org>/audit-events/",
+        trail_api.AuditEventListView.as_view(),
+        name="audit-event-list",
+    ),
+    path("orgs/<slug:org>/audit/verify/", trail_api.AuditVerifyView.as_view(), name="audit-verify"),
+    path(
+        "orgs/<slug:org>/audit/checkpoints/",
+        trail_api.AuditCheckpointListView.as_view(),
+        name="audit-checkpoint-list",
+    ),
     path(
         "orgs/<slug:org>/exports/decisions.csv",
         api.DecisionCsvExportView.as_view(),
@@ -30,4 +41,6 @@ urlpatterns = [
         api.EvidenceExportView.as_view(),
         name="export-evidence",
     ),
+    # The evidence package under the name the resource layout gives it.
+    path("orgs/<slug:org>/evidence/", api.EvidenceExportView.as_view(), name="evidence-package"),
 ]
