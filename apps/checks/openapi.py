@@ -205,6 +205,7 @@ _AGENT_ERRORS = {
     "webhooks as it may, or the URL's host resolves to an internal address): `fields` "
     "names what.",
     413: "The body is over the size limit.",
+    422: "The idempotency key was already used with a different body.",
 }
 
 

@@ -67,7 +67,11 @@ class ApprovalSubmitView(AgentAPIView):
         operation_id="approval_submit",
         tags=[TAG],
         request=ApprovalIn,
-        responses={201: ApprovalAgentOut, 200: ApprovalAgentOut},
+        responses={
+            201: ApprovalAgentOut,
+            200: ApprovalAgentOut,
+            **agent_errors(400, 401, 404, 409, 413, 422),
+        },
         description="Submit the draft behind a require_approval decision. The same "
         "idempotency_key with the same body answers the same approval (200); with another "
         "body, 422.",
@@ -80,7 +84,11 @@ class ApprovalSubmitView(AgentAPIView):
 
 
 class ApprovalStatusView(AgentAPIView):
-    @extend_schema(operation_id="approval_status", tags=[TAG], responses=ApprovalAgentOut)
+    @extend_schema(
+        operation_id="approval_status",
+        tags=[TAG],
+        responses={200: ApprovalAgentOut, **agent_errors(401, 404)},
+    )
     def get(self, request: Request, approval_id: str) -> Response:
         approval = (
             Approval.objects.select_related("decision", "team", "decided_by")
@@ -97,7 +105,11 @@ class HandoffCreateView(AgentAPIView):
         operation_id="handoff_create",
         tags=[TAG],
         request=HandoffIn,
-        responses={201: HandoffAgentOut, 200: HandoffAgentOut},
+        responses={
+            201: HandoffAgentOut,
+            200: HandoffAgentOut,
+            **agent_errors(400, 401, 404, 409, 413, 422),
+        },
     )
     def post(self, request: Request) -> Response:
         payload = HandoffIn(data=request.data)
@@ -107,7 +119,11 @@ class HandoffCreateView(AgentAPIView):
 
 
 class HandoffStatusView(AgentAPIView):
-    @extend_schema(operation_id="handoff_status", tags=[TAG], responses=HandoffAgentOut)
+    @extend_schema(
+        operation_id="handoff_status",
+        tags=[TAG],
+        responses={200: HandoffAgentOut, **agent_errors(401, 404)},
+    )
     def get(self, request: Request, handoff_id: str) -> Response:
         handoff = (
             Handoff.objects.select_related("decision", "team", "assignee")
@@ -124,7 +140,7 @@ class OutcomeView(AgentAPIView):
         operation_id="decision_outcome",
         tags=[TAG],
         request=OutcomeIn,
-        responses={201: OutcomeOut, 200: OutcomeOut},
+        responses={201: OutcomeOut, 200: OutcomeOut, **agent_errors(400, 401, 404, 409, 413)},
     )
     def post(self, request: Request, decision_id: str) -> Response:
         payload = OutcomeIn(data=request.data)

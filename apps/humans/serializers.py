@@ -9,6 +9,7 @@ from rest_framework import serializers
 
 from apps.core.api import (
     SOME_TEXT,
+    SOME_TEXT_MESSAGE,
     Boolean,
     StrictSerializer,
     Text,
@@ -80,28 +81,26 @@ class PackageScheme(OpenApiSerializerFieldExtension):
         return schema
 
 
+def _decision_id() -> Text:
+    return Text(pattern=SOME_TEXT, message=SOME_TEXT_MESSAGE, max_length=40)
+
+
 class ApprovalIn(StrictSerializer):
-    decision_id = serializers.CharField(max_length=40)
+    decision_id = _decision_id()
     draft = _Package(required_keys=("kind",))
     context = _Package(required=False, default=dict)
-    idempotency_key = serializers.CharField(
-        max_length=MAX_IDEMPOTENCY_KEY, required=False, allow_blank=True, default=""
-    )
+    idempotency_key = text_field(max_length=MAX_IDEMPOTENCY_KEY, default="")
 
 
 class HandoffIn(StrictSerializer):
-    decision_id = serializers.CharField(max_length=40)
+    decision_id = _decision_id()
     context = _Package(required_keys=("summary",))
-    idempotency_key = serializers.CharField(
-        max_length=MAX_IDEMPOTENCY_KEY, required=False, allow_blank=True, default=""
-    )
+    idempotency_key = text_field(max_length=MAX_IDEMPOTENCY_KEY, default="")
 
 
 class OutcomeIn(StrictSerializer):
-    executed = serializers.BooleanField()
-    detail = serializers.CharField(
-        max_length=MAX_DETAIL, required=False, allow_blank=True, default=""
-    )
+    executed = Boolean()
+    detail = text_field(max_length=MAX_DETAIL, default="")
 
 
 class ApprovalAgentOut(serializers.ModelSerializer):
