@@ -42,5 +42,5 @@ urlpatterns = [
         name="export-evidence",
     ),
     # The evidence package under the name the resource layout gives it.
-    path("orgs/<slug:org>/evidence/", api.EvidenceExportView.as_view(), name="evidence-package"),
+    path("orgs/<slug:org>/evidence/", api.EvidencePackageView.as_view(), name="evidence-package"),
 ]
