@@ -117,11 +117,26 @@ API_ENDPOINTS: list[Endpoint] = [
     Endpoint("GET", "policies/{policy}/versions/2/export/?format=json", Capability.VIEW),
     Endpoint("GET", "approvals/", Capability.WORK_INBOX),
     Endpoint("GET", "approvals/{approval}/", Capability.WORK_INBOX),
-    Endpoint("POST", "approvals/{approval}/decide/", Capability.WORK_INBOX, {"verdict": "approve"}),
+    Endpoint("POST", "approvals/{approval}/approve/", Capability.WORK_INBOX, {}),
+    Endpoint(
+        "POST",
+        "approvals/{approval}/edit/",
+        Capability.WORK_INBOX,
+        {"final_draft": {"kind": "email", "body": "Edited."}},
+    ),
+    Endpoint("POST", "approvals/{approval}/reject/", Capability.WORK_INBOX, {"comment": "No."}),
     Endpoint("GET", "handoffs/", Capability.WORK_INBOX),
     Endpoint("GET", "handoffs/{handoff}/", Capability.WORK_INBOX),
     Endpoint("POST", "handoffs/{handoff}/claim/", Capability.WORK_INBOX),
-    Endpoint("POST", "handoffs/{handoff}/close/", Capability.WORK_INBOX, {"resolution": "Called"}),
+    Endpoint(
+        "POST", "handoffs/{handoff}/resolve/", Capability.WORK_INBOX, {"resolution": "Called"}
+    ),
+    Endpoint(
+        "POST",
+        "handoffs/{handoff}/hand-back/",
+        Capability.WORK_INBOX,
+        {"follow_up": "Send the quote."},
+    ),
     Endpoint("GET", "webhooks/", Capability.MANAGE_WEBHOOKS),
     Endpoint(
         "POST",

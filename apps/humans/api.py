@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from apps.core.api import boolean_param, query_param, refusals_of_state
 from apps.core.openapi import conflict
 from apps.humans import services
-from apps.humans.constants import ApprovalStatus, HandoffStatus
+from apps.humans.constants import ApprovalStatus, HandoffStatus, Verdict
 from apps.humans.models import Approval, Handoff, WebhookEndpoint, WebhookMessage
 from apps.humans.selectors import (
     approvals_list,
@@ -19,10 +19,13 @@ from apps.humans.selectors import (
     webhook_messages_list,
 )
 from apps.humans.serializers import (
-    ApprovalDecideIn,
+    ApprovalApproveIn,
+    ApprovalEditIn,
     ApprovalOut,
-    HandoffCloseIn,
+    ApprovalRejectIn,
+    HandoffHandBackIn,
     HandoffOut,
+    HandoffResolveIn,
     WebhookEndpointIn,
     WebhookEndpointOut,
     WebhookEndpointPatchIn,
@@ -93,28 +96,56 @@ class ApprovalDetailView(ApprovalScoped):
         return Response(ApprovalOut(self.get_approval()).data)
 
 
-class ApprovalDecideView(ApprovalScoped):
-    permission_map = {"POST": Capability.WORK_INBOX}
+class ApprovalVerdictView(ApprovalScoped):
+    """approve/, edit/, reject/: one verdict each, decided by the service (decision rights,
+    and exactly one decision when people act at once)."""
 
-    @extend_schema(
-        request=ApprovalDecideIn,
-        responses={
-            200: ApprovalOut,
-            409: conflict(
-                "The approval is already decided or expired, or an edit's draft is the agent's "
-                "own unchanged."
-            ),
-        },
-    )
-    def post(self, request: Request, org: str, approval_id: str) -> Response:
-        payload = ApprovalDecideIn(data=request.data)
+    permission_map = {"POST": Capability.WORK_INBOX}
+    verdict: Verdict
+    body: type[ApprovalApproveIn | ApprovalRejectIn]
+
+    def decide(self, request: Request) -> Response:
+        payload = self.body(data=request.data)
         payload.is_valid(raise_exception=True)
         approval = self.get_approval()
         with refusals_of_state():
             decided = services.approval_decide(
-                approval=approval, by=request.user, **payload.validated_data
+                approval=approval, by=request.user, verdict=self.verdict, **payload.validated_data
             )
         return Response(ApprovalOut(decided).data)
+
+
+_DECIDED = "The approval is already decided or expired; `fields` has its status."
+
+
+class ApprovalApproveView(ApprovalVerdictView):
+    verdict, body = Verdict.APPROVE, ApprovalApproveIn
+
+    @extend_schema(request=ApprovalApproveIn, responses={200: ApprovalOut, 409: conflict(_DECIDED)})
+    def post(self, request: Request, org: str, approval_id: str) -> Response:
+        return self.decide(request)
+
+
+class ApprovalEditView(ApprovalVerdictView):
+    verdict, body = Verdict.EDIT, ApprovalEditIn
+
+    @extend_schema(
+        request=ApprovalEditIn,
+        responses={
+            200: ApprovalOut,
+            409: conflict(f"{_DECIDED} Or final_draft is the agent's own draft unchanged."),
+        },
+    )
+    def post(self, request: Request, org: str, approval_id: str) -> Response:
+        return self.decide(request)
+
+
+class ApprovalRejectView(ApprovalVerdictView):
+    verdict, body = Verdict.REJECT, ApprovalRejectIn
+
+    @extend_schema(request=ApprovalRejectIn, responses={200: ApprovalOut, 409: conflict(_DECIDED)})
+    def post(self, request: Request, org: str, approval_id: str) -> Response:
+        return self.decide(request)
 
 
 class HandoffListView(OrganizationAPIView):
@@ -174,17 +205,14 @@ class HandoffClaimView(HandoffScoped):
 
 
 class HandoffCloseView(HandoffScoped):
-    permission_map = {"POST": Capability.WORK_INBOX}
+    """resolve/ and hand-back/: the handoff ends with a resolution, or goes back to the agent
+    with a follow-up."""
 
-    @extend_schema(
-        request=HandoffCloseIn,
-        responses={
-            200: HandoffOut,
-            409: conflict("The handoff is already closed; `fields` has its status."),
-        },
-    )
-    def post(self, request: Request, org: str, handoff_id: str) -> Response:
-        payload = HandoffCloseIn(data=request.data)
+    permission_map = {"POST": Capability.WORK_INBOX}
+    body: type[HandoffResolveIn | HandoffHandBackIn]
+
+    def close(self, request: Request) -> Response:
+        payload = self.body(data=request.data)
         payload.is_valid(raise_exception=True)
         handoff = self.get_handoff()
         with refusals_of_state():
@@ -192,6 +220,25 @@ class HandoffCloseView(HandoffScoped):
                 handoff=handoff, by=request.user, **payload.validated_data
             )
         return Response(HandoffOut(closed).data)
+
+
+_CLOSED = "The handoff is already closed; `fields` has its status."
+
+
+class HandoffResolveView(HandoffCloseView):
+    body = HandoffResolveIn
+
+    @extend_schema(request=HandoffResolveIn, responses={200: HandoffOut, 409: conflict(_CLOSED)})
+    def post(self, request: Request, org: str, handoff_id: str) -> Response:
+        return self.close(request)
+
+
+class HandoffHandBackView(HandoffCloseView):
+    body = HandoffHandBackIn
+
+    @extend_schema(request=HandoffHandBackIn, responses={200: HandoffOut, 409: conflict(_CLOSED)})
+    def post(self, request: Request, org: str, handoff_id: str) -> Response:
+        return self.close(request)
 
 
 # What a webhook URL's form cannot tell: where its host points, looked up when it is saved.

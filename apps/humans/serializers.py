@@ -22,7 +22,6 @@ from apps.humans.constants import (
     MAX_DETAIL,
     MAX_IDEMPOTENCY_KEY,
     MAX_WEBHOOK_URL,
-    Verdict,
     WebhookEvent,
     WebhookFormat,
 )
@@ -36,19 +35,23 @@ from apps.humans.models import (
 )
 
 MAX_PACKAGE_BYTES = 256 * 1024
+MAX_NOTE = 5000  # a comment, a resolution, a follow-up
 
 
 class _Package(serializers.JSONField):
     """A JSON object of bounded size (a draft, a context package)."""
 
-    def __init__(self, *, required_keys: tuple[str, ...] = (), **kwargs):
+    def __init__(self, *, required_keys: tuple[str, ...] = (), non_empty: bool = False, **kwargs):
         self.required_keys = required_keys
+        self.non_empty = non_empty
         super().__init__(**kwargs)
 
     def to_internal_value(self, data):
         value = super().to_internal_value(data)
         if not isinstance(value, dict):
             raise serializers.ValidationError("Must be a JSON object.")
+        if self.non_empty and not value:
+            raise serializers.ValidationError("Must not be empty.")
         if len(json.dumps(value)) > MAX_PACKAGE_BYTES:
             raise serializers.ValidationError(f"At most {MAX_PACKAGE_BYTES // 1024} KiB.")
         missing = [k for k in self.required_keys if not value.get(k)]
@@ -74,6 +77,8 @@ class PackageScheme(OpenApiSerializerFieldExtension):
             schema["properties"] = {
                 key: {"not": {"enum": _EMPTY_VALUES}} for key in field.required_keys
             }
+        if field.non_empty:
+            schema["minProperties"] = 1
         if field.allow_null:
             schema["nullable"] = True
         if field.help_text:
@@ -176,67 +181,41 @@ class HandoffOut(HandoffAgentOut):
         fields = [*HandoffAgentOut.Meta.fields, "agent", "action", "reason", "reasons", "context"]
 
 
-def _verdict(verdict: Verdict) -> dict[str, Any]:
-    """A schema branch: this verdict. (Wrapped in allOf so that the schema's enum components
-    leave it as it is rather than widen it to every verdict.)"""
-    return {"properties": {"verdict": {"allOf": [{"enum": [verdict.value]}]}}}
+def _said(**kwargs: Any) -> Text:
+    """Text that says something: more than whitespace."""
+    return Text(pattern=SOME_TEXT, message=SOME_TEXT_MESSAGE, max_length=MAX_NOTE, **kwargs)
 
 
-def _not_blank(name: str) -> dict[str, Any]:
-    """A schema branch: `name` is given and holds more than whitespace."""
-    return {"required": [name], "properties": {name: {"type": "string", "pattern": SOME_TEXT}}}
+class ApprovalApproveIn(StrictSerializer):
+    """Approve the draft as the agent wrote it; a comment is optional."""
+
+    comment = text_field(max_length=MAX_NOTE, default="")
 
 
-class ApprovalDecideIn(StrictSerializer):
-    """Approve the draft as it is, edit it (final_draft: the draft as approved, not the
-    agent's own), or reject it (a comment says why)."""
+class ApprovalEditIn(ApprovalApproveIn):
+    """Approve with changes: final_draft is the draft as approved, and it must differ from
+    the agent's own."""
 
-    verdict = serializers.ChoiceField(choices=Verdict.choices)
-    comment = text_field(max_length=5000, default="")
-    final_draft = _Package(required=False, allow_null=True, default=None)
-
-    schema_constraints = {
-        "anyOf": [
-            _verdict(Verdict.APPROVE),
-            {
-                "allOf": [
-                    _verdict(Verdict.EDIT),
-                    {
-                        "required": ["final_draft"],
-                        "properties": {"final_draft": {"type": "object", "minProperties": 1}},
-                    },
-                ]
-            },
-            {"allOf": [_verdict(Verdict.REJECT), _not_blank("comment")]},
-        ]
-    }
-
-    def validate(self, data: dict[str, Any]) -> dict[str, Any]:
-        verdict = data["verdict"]
-        if verdict == Verdict.REJECT and not data["comment"].strip():
-            raise serializers.ValidationError({"comment": "A comment is required to reject."})
-        if verdict == Verdict.EDIT and not data["final_draft"]:
-            raise serializers.ValidationError(
-                {"final_draft": "An edit needs the draft as approved (a non-empty object)."}
-            )
-        return data
+    final_draft = _Package(non_empty=True)
 
 
-class HandoffCloseIn(StrictSerializer):
-    """Resolve it (resolution: how it ended), or hand the next step back to the agent
-    (follow_up); at least one of the two says something."""
+class ApprovalRejectIn(StrictSerializer):
+    """Reject; the comment tells the agent, and the audit trail, why."""
 
-    resolution = text_field(max_length=5000, default="")
-    follow_up = text_field(max_length=5000, default="")
+    comment = _said()
 
-    schema_constraints = {"anyOf": [_not_blank("resolution"), _not_blank("follow_up")]}
 
-    def validate(self, data: dict[str, Any]) -> dict[str, Any]:
-        if not data["resolution"].strip() and not data["follow_up"].strip():
-            raise serializers.ValidationError(
-                {"resolution": "A resolution or a follow-up for the agent is required."}
-            )
-        return data
+class HandoffResolveIn(StrictSerializer):
+    """Close it: how it ended."""
+
+    resolution = _said()
+
+
+class HandoffHandBackIn(StrictSerializer):
+    """Hand the next step back to the agent (follow_up), saying how far it got if useful."""
+
+    follow_up = _said()
+    resolution = text_field(max_length=MAX_NOTE, default="")
 
 
 # ---- webhooks ------------------------------------------------------------------------------

@@ -32,9 +32,19 @@ urlpatterns = [
         name="approval-detail",
     ),
     path(
-        ORG + "approvals/<str:approval_id>/decide/",
-        api.ApprovalDecideView.as_view(),
-        name="approval-decide",
+        ORG + "approvals/<str:approval_id>/approve/",
+        api.ApprovalApproveView.as_view(),
+        name="approval-approve",
+    ),
+    path(
+        ORG + "approvals/<str:approval_id>/edit/",
+        api.ApprovalEditView.as_view(),
+        name="approval-edit",
+    ),
+    path(
+        ORG + "approvals/<str:approval_id>/reject/",
+        api.ApprovalRejectView.as_view(),
+        name="approval-reject",
     ),
     path(ORG + "handoffs/", api.HandoffListView.as_view(), name="handoff-list"),
     path(
@@ -46,9 +56,14 @@ urlpatterns = [
         name="handoff-claim",
     ),
     path(
-        ORG + "handoffs/<str:handoff_id>/close/",
-        api.HandoffCloseView.as_view(),
-        name="handoff-close",
+        ORG + "handoffs/<str:handoff_id>/resolve/",
+        api.HandoffResolveView.as_view(),
+        name="handoff-resolve",
+    ),
+    path(
+        ORG + "handoffs/<str:handoff_id>/hand-back/",
+        api.HandoffHandBackView.as_view(),
+        name="handoff-hand-back",
     ),
     path(ORG + "webhooks/", api.WebhookListView.as_view(), name="webhook-list"),
     path(ORG + "webhooks/<str:webhook>/", api.WebhookDetailView.as_view(), name="webhook-detail"),

@@ -76,8 +76,8 @@ def edited(published):
     assert submitted.status_code == 201, submitted.content
     approval_id = submitted.json()["id"]
     decided = token_client(w.people["member"]).post(
-        f"/api/v1/orgs/{w.org.slug}/approvals/{approval_id}/decide/",
-        {"verdict": "edit", "final_draft": EDITED, "comment": "Seven is our ceiling."},
+        f"/api/v1/orgs/{w.org.slug}/approvals/{approval_id}/edit/",
+        {"final_draft": EDITED, "comment": "Seven is our ceiling."},
         format="json",
     )
     assert decided.status_code == 200, decided.content
@@ -190,7 +190,7 @@ def test_a_handoff_chain_shows_who_took_it_and_how_it_ended(published):
     member = token_client(w.people["member"])
     base = f"/api/v1/orgs/{w.org.slug}/handoffs/{handoff_id}"
     assert member.post(f"{base}/claim/").status_code == 200
-    closed = member.post(f"{base}/close/", {"resolution": "Called; quote sent."}, format="json")
+    closed = member.post(f"{base}/resolve/", {"resolution": "Called; quote sent."}, format="json")
     assert closed.status_code == 200, closed.content
 
     body = api(w, f"evidence/decisions/{answer['decision_id']}/")
