@@ -20,7 +20,7 @@ from apps.audit.verification import audit_verify
 from apps.catalogs.models import Signal
 from apps.checks.models import Decision
 from apps.engine.types import DECISIONS
-from apps.humans.constants import ApprovalStatus, HandoffStatus
+from apps.humans.constants import HANDOFF_ACTIVE, ApprovalStatus, HandoffStatus
 from apps.humans.models import Approval, Handoff, Outcome
 from apps.policies import document
 from apps.policies.models import PolicyVersion
@@ -453,7 +453,7 @@ def _reason_label(code: str, signals: dict[str, str]) -> str:
 def escalations_by_trigger(*, organization: Any, window: Window) -> list[dict[str, Any]]:
     """Handoffs created in the window by the trigger that fired (the decisive reason), with
     how many are still waiting or being worked."""
-    open_states = (HandoffStatus.OPEN, HandoffStatus.CLAIMED)
+    open_states = HANDOFF_ACTIVE
     now = timezone.now()
     rows = (
         Handoff.objects.filter(

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.agents.models import Agent
-from apps.humans.constants import ApprovalStatus, HandoffStatus
+from apps.humans.constants import HANDOFF_ACTIVE, ApprovalStatus
 from apps.humans.models import Approval, Handoff, WebhookEndpoint, WebhookMessage
 from apps.organizations.constants import Role
 from apps.organizations.models import Membership, Organization, TeamMembership
@@ -48,14 +48,14 @@ def human_loop_summary(*, organization: Organization, now: datetime | None = Non
     """For the home page: is anyone working the inbox and the handoffs?"""
     now = now or timezone.now()
     pending = Approval.objects.filter(organization=organization, status=ApprovalStatus.PENDING)
-    waiting = Handoff.objects.filter(organization=organization, status=HandoffStatus.OPEN)
+    waiting = Handoff.objects.filter(organization=organization, status__in=HANDOFF_ACTIVE)
     oldest = pending.aggregate(oldest=Min("created_at"))["oldest"]
     return {
         "approvals_pending": pending.count(),
         "approvals_due_soon": pending.filter(reminded_at__isnull=False).count(),
         "oldest_pending_since": oldest,
         "handoffs_open": waiting.count(),
-        "handoffs_overdue": waiting.filter(due_at__lte=now).count(),
+        "handoffs_overdue": waiting.filter(due_at__lte=now).count(),  # claimed or not
     }
 
 

@@ -249,3 +249,14 @@ def test_two_sweeps_at_once_announce_an_overdue_handoff_once(world):
         thread.join()
     assert sorted(handoff.pk in flagged for flagged in results) == [False, True]
     assert [after["notice"] for after in _notices(handoff)] == [1]
+
+
+def test_the_home_page_counts_a_claimed_handoff_that_is_late(world, handoff):
+    late = handoff.due_at + timedelta(minutes=1)
+    assert human_loop_summary(organization=world.org, now=late)["handoffs_overdue"] == 1
+    services.handoff_claim(handoff=handoff, by=world.people["member"])
+    summary = human_loop_summary(organization=world.org, now=late)
+    assert (summary["handoffs_open"], summary["handoffs_overdue"]) == (1, 1)
+    services.handoff_close(handoff=handoff, by=world.people["member"], resolution="Called.")
+    summary = human_loop_summary(organization=world.org, now=late)
+    assert (summary["handoffs_open"], summary["handoffs_overdue"]) == (0, 0)

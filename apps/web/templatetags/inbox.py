@@ -8,7 +8,7 @@ from django import template
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from apps.humans.constants import REMINDER_WHEN_LEFT, ApprovalStatus, HandoffStatus
+from apps.humans.constants import HANDOFF_ACTIVE, REMINDER_WHEN_LEFT, ApprovalStatus, HandoffStatus
 from apps.humans.models import Approval, Handoff
 from apps.humans.selectors import approvals_list, handoffs_list
 
@@ -62,7 +62,7 @@ def urgency_of(item: Approval | Handoff, now: datetime) -> str:
         window = item.due_at - item.created_at
         close = item.due_at - now <= window * REMINDER_WHEN_LEFT
         return "soon" if item.reminded_at or close else ""
-    if item.status not in (HandoffStatus.OPEN, HandoffStatus.CLAIMED):
+    if item.status not in HANDOFF_ACTIVE:
         return ""
     if item.due_at <= now:
         return "late"

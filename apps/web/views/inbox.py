@@ -16,7 +16,7 @@ from django.utils.dateparse import parse_datetime
 from apps.catalogs.selectors import actions_list, signals_list
 from apps.core.errors import Conflict, PermissionRefused, ValidationFailed
 from apps.humans import services
-from apps.humans.constants import ApprovalStatus, HandoffStatus, Verdict
+from apps.humans.constants import HANDOFF_ACTIVE, ApprovalStatus, HandoffStatus, Verdict
 from apps.humans.models import Approval, Handoff
 from apps.humans.selectors import approvals_list, handoffs_list, human_loop_summary
 from apps.humans.sla import WINDOWS, handoff_sla, sla_window
@@ -34,7 +34,6 @@ from apps.web.views.base import OrganizationPageView, apply_error
 
 ROWS = 100  # per section of the inbox; the oldest due come first
 ACTIVE = "active"  # handoffs still waiting or being worked
-HANDOFF_ACTIVE = (HandoffStatus.OPEN, HandoffStatus.CLAIMED)
 APPROVAL_FILTERS = [(s.value, s.label) for s in ApprovalStatus] + [("", "Any status")]
 HANDOFF_FILTERS = [(ACTIVE, "Open or being worked")] + [(s.value, s.label) for s in HandoffStatus]
 HANDOFF_FILTERS.append(("", "Any status"))
