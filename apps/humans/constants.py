@@ -1,5 +1,7 @@
 """States, prefixes and windows of approvals, handoffs and outcomes."""
 
+from typing import Any
+
 from django.db import models
 
 
@@ -37,6 +39,19 @@ DEFAULT_HANDOFF_MINUTES = 60
 REMINDER_WHEN_LEFT = 0.25
 MAX_IDEMPOTENCY_KEY = 200
 MAX_DETAIL = 1000
+
+# The windows, in days, the trust figures and the handoff service levels are shown over.
+REPORT_WINDOWS = (7, 30, 90)
+DEFAULT_REPORT_WINDOW = 30
+
+
+def report_window(*, days: Any) -> int:
+    """One of REPORT_WINDOWS from a query parameter; the default for anything else."""
+    try:
+        value = int(days)
+    except (TypeError, ValueError):
+        return DEFAULT_REPORT_WINDOW
+    return value if value in REPORT_WINDOWS else DEFAULT_REPORT_WINDOW
 
 
 # ---- outbound webhooks and e-mail notifications ----------------------------------------

@@ -6,26 +6,13 @@ import statistics
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from django.db.models import Count, F, Q
 from django.utils import timezone
 
-from apps.humans.constants import HANDOFF_ACTIVE
+from apps.humans.constants import DEFAULT_REPORT_WINDOW, HANDOFF_ACTIVE
 from apps.humans.models import Handoff
 from apps.organizations.models import Organization, Team
-
-WINDOWS = (7, 30, 90)  # days
-DEFAULT_WINDOW = 30
-
-
-def sla_window(*, days: Any) -> int:
-    """One of WINDOWS from a query parameter; the default for anything else."""
-    try:
-        value = int(days)
-    except (TypeError, ValueError):
-        return DEFAULT_WINDOW
-    return value if value in WINDOWS else DEFAULT_WINDOW
 
 
 @dataclass(frozen=True)
@@ -83,7 +70,7 @@ class HandoffSla:
 
 
 def handoff_sla(
-    *, organization: Organization, days: int = DEFAULT_WINDOW, now: datetime | None = None
+    *, organization: Organization, days: int = DEFAULT_REPORT_WINDOW, now: datetime | None = None
 ) -> HandoffSla:
     """Per team, the handoffs created in the last `days` days: how many, how long until a
     person claimed them and until they were closed (median and 90th percentile), how many

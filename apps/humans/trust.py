@@ -13,14 +13,12 @@ from django.db.models import Count
 from django.utils import timezone
 
 from apps.agents.models import Agent
-from apps.humans.constants import ApprovalStatus
+from apps.humans.constants import DEFAULT_REPORT_WINDOW, ApprovalStatus
 from apps.humans.models import Approval, Outcome
 from apps.organizations.models import Organization
 from apps.policies.constants import Mode, VersionState
 from apps.policies.models import PolicyVersion
 
-WINDOWS = (7, 30, 90)  # days
-DEFAULT_WINDOW = 30
 # Versions after the active one that may still become it: one of them may already propose
 # the change.
 OPEN_STATES = (VersionState.DRAFT, VersionState.IN_REVIEW, VersionState.APPROVED)
@@ -41,15 +39,6 @@ def trust_thresholds() -> Thresholds:
         min_approvals=settings.MANDATE_TRUST_MIN_APPROVALS,
         min_unchanged_rate=settings.MANDATE_TRUST_MIN_UNCHANGED_RATE,
     )
-
-
-def trust_window(*, days: Any) -> int:
-    """One of WINDOWS from a query parameter; the default for anything else."""
-    try:
-        value = int(days)
-    except (TypeError, ValueError):
-        return DEFAULT_WINDOW
-    return value if value in WINDOWS else DEFAULT_WINDOW
 
 
 @dataclass(frozen=True)
@@ -193,7 +182,7 @@ def _proposed_in(active: PolicyVersion, action: str) -> PolicyVersion | None:
 def agents_trust(
     *,
     organization: Organization,
-    days: int = DEFAULT_WINDOW,
+    days: int = DEFAULT_REPORT_WINDOW,
     now: datetime | None = None,
     agent: Agent | None = None,
 ) -> list[AgentTrust]:
@@ -296,7 +285,7 @@ def agents_trust(
 
 
 def trust_recommendation(
-    *, agent: Agent, action: str, days: int = DEFAULT_WINDOW, now: datetime | None = None
+    *, agent: Agent, action: str, days: int = DEFAULT_REPORT_WINDOW, now: datetime | None = None
 ) -> Recommendation | None:
     """The recommendation for one agent and action, if the record supports it now."""
     figures = agents_trust(organization=agent.organization, days=days, now=now, agent=agent)

@@ -18,7 +18,7 @@ from apps.engine.types import Decision as Answer
 from apps.engine.types import Reason
 from apps.humans import services
 from apps.humans.models import Approval
-from apps.humans.trust import agents_trust, trust_recommendation, trust_window
+from apps.humans.trust import agents_trust, trust_recommendation
 from apps.policies import services as policy_services
 from apps.policies.constants import VersionState
 from apps.policies.models import Policy, PolicyVersion
@@ -164,17 +164,6 @@ def test_figures_are_per_organization_and_agent(world):
     others = agents_trust(organization=world.other)
     assert [a.agent.key for a in others] == ["their-agent"]
     assert all(r.action != "draft_proposal" or r.approved == 0 for r in others[0].actions)
-
-
-def test_windows_are_7_30_or_90_days():
-    assert [trust_window(days=d) for d in ("7", "30", "90", "365", "x", None)] == [
-        7,
-        30,
-        90,
-        30,
-        30,
-        30,
-    ]
 
 
 @pytest.mark.parametrize(

@@ -16,10 +16,17 @@ from django.utils.dateparse import parse_datetime
 from apps.catalogs.selectors import actions_list, signals_list
 from apps.core.errors import Conflict, PermissionRefused, ValidationFailed
 from apps.humans import services
-from apps.humans.constants import HANDOFF_ACTIVE, ApprovalStatus, HandoffStatus, Verdict
+from apps.humans.constants import (
+    HANDOFF_ACTIVE,
+    REPORT_WINDOWS,
+    ApprovalStatus,
+    HandoffStatus,
+    Verdict,
+    report_window,
+)
 from apps.humans.models import Approval, Handoff
 from apps.humans.selectors import approvals_list, handoffs_list, human_loop_summary
-from apps.humans.sla import WINDOWS, handoff_sla, sla_window
+from apps.humans.sla import handoff_sla
 from apps.organizations.constants import Capability, Role
 from apps.web.draft_diff import draft_changes
 from apps.web.forms_inbox import (
@@ -380,11 +387,11 @@ class HandoffSlaView(OrganizationPageView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        days = sla_window(days=self.request.GET.get("days"))
+        days = report_window(days=self.request.GET.get("days"))
         context.update(
             tab="sla",
             renotify_minutes=settings.MANDATE_HANDOFF_RENOTIFY_MINUTES,
-            windows=WINDOWS,
+            windows=REPORT_WINDOWS,
             sla=handoff_sla(organization=self.organization, days=days),
         )
         return context

@@ -10,8 +10,8 @@ from django.urls import reverse
 
 from apps.agents.models import Agent
 from apps.core.errors import ApplicationError
-from apps.humans.trust import WINDOWS, agents_trust, trust_recommendation, trust_thresholds
-from apps.humans.trust import trust_window as parse_window
+from apps.humans.constants import REPORT_WINDOWS, report_window
+from apps.humans.trust import agents_trust, trust_recommendation, trust_thresholds
 from apps.organizations.constants import Capability
 from apps.policies.services import policy_version_create_autonomous
 from apps.web.views.base import OrganizationPageView
@@ -25,10 +25,10 @@ class TrustView(OrganizationPageView):
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
-        days = parse_window(days=self.request.GET.get("days"))
+        days = report_window(days=self.request.GET.get("days"))
         context.update(
             days=days,
-            windows=WINDOWS,
+            windows=REPORT_WINDOWS,
             thresholds=trust_thresholds(),
             agents=agents_trust(organization=self.organization, days=days),
         )
@@ -37,7 +37,7 @@ class TrustView(OrganizationPageView):
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         """Propose the recommended change as a draft; the record is read again here, so a
         stale page or a forged form proposes nothing the evidence does not support."""
-        days = parse_window(days=request.POST.get("days"))
+        days = report_window(days=request.POST.get("days"))
         back = f"{reverse('web:trust', kwargs={'org': self.organization.slug})}?days={days}"
         action = request.POST.get("action", "").strip()[:200]
         agent = self.get_queryset().filter(key=request.POST.get("agent", "")).first()
