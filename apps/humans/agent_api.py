@@ -3,8 +3,10 @@ the outcome (or register a webhook to be told it), report what was done. Authent
 the agent's key; an agent sees only its own approvals, handoffs, decisions and webhooks
 (another's answer 404, as missing ones do)."""
 
+from typing import Any
+
 from drf_spectacular.utils import extend_schema
-from rest_framework import exceptions, status
+from rest_framework import status
 from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -14,7 +16,7 @@ from apps.agents.authentication import AgentKeyAuthentication, IsAgent
 from apps.checks.openapi import agent_errors
 from apps.checks.parsing import BodyError, decode_body
 from apps.core.api import refusals_of_state
-from apps.core.errors import NotFound
+from apps.core.errors import NotFound, ValidationFailed
 from apps.humans import services
 from apps.humans.models import Approval, Handoff
 from apps.humans.selectors import agent_webhook_endpoints_list
@@ -39,16 +41,17 @@ class AgentJSONParser(JSONParser):
     """A body read as the check path reads one (UTF-8 JSON, finite numbers, bounded depth,
     storable text), so that the whole agent API accepts the same JSON."""
 
-    def parse(self, stream, media_type=None, parser_context=None):
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
         try:
             return decode_body(stream.read() if stream is not None else b"")
         except BodyError as exc:
-            raise exceptions.ParseError(exc.message) from exc
+            raise ValidationFailed(exc.message, code=exc.code) from exc
 
 
 class AgentAPIView(APIView):
     authentication_classes = [AgentKeyAuthentication]
     permission_classes = [IsAgent]
+    parser_classes = [AgentJSONParser]
 
     @property
     def agent(self):
@@ -152,8 +155,6 @@ class OutcomeView(AgentAPIView):
 
 
 class WebhookListView(AgentAPIView):
-    parser_classes = [AgentJSONParser]
-
     @extend_schema(
         operation_id="webhook_list",
         tags=[TAG],

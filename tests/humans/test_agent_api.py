@@ -1,6 +1,7 @@
 """The human loop through HTTP with real agent keys: submitting drafts, handing off,
 learning outcomes, reporting what was done — and every refusal the contract names."""
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -231,3 +232,38 @@ def test_outcomes_are_reported_once(loop):
         "/api/v1/decisions/dec_nope/outcome", {"executed": True}, format="json"
     )
     assert foreign.status_code == 404
+
+
+def _raw(loop, path: str, text: str):
+    return loop.client.generic("POST", path, text.encode(), content_type="application/json")
+
+
+def test_a_draft_is_read_as_the_check_path_reads_a_body(loop):
+    """NUL and lone surrogates cannot be stored as they are: they are replaced, not a 500."""
+    body = json.dumps(
+        {
+            "decision_id": loop.asked.decision_id,
+            "draft": {"kind": "email", "body": "Hi\u0000there \ud800"},
+            "context": CONTEXT,
+        }
+    )
+    response = _raw(loop, "/api/v1/approvals", body)
+    assert response.status_code == 201, response.content
+    stored = Approval.objects.get(public_id=response.json()["id"]).draft
+    assert stored["body"] == "Hi\ufffdthere \ufffd"
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ('{"decision_id": "x", "draft": {"kind": "email", "n": NaN}}', "malformed_json"),
+        ('{"decision_id": "x", "draft": {"kind": ' + "[" * 40 + "]" * 40 + "}}", "too_deep"),
+        ('{"decision_id": "x", "draft": {"kind": "email"}', "malformed_json"),
+    ],
+)
+def test_a_body_the_check_path_refuses_is_refused_here_too(loop, text, code):
+    for path in ("/api/v1/approvals", "/api/v1/handoffs"):
+        response = _raw(loop, path, text)
+        assert response.status_code == 400, response.content
+        assert response.json()["error"]["code"] == code
+    assert not Approval.objects.filter(decision__decision_id=loop.asked.decision_id).exists()
