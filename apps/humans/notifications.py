@@ -77,14 +77,15 @@ def _holder(item: Approval | Handoff) -> list[str]:
 
 def notification_send(*, kind: str, object_id: int) -> int:
     """Mail each person of the routed team (one message each: nobody sees the others'
-    addresses). Returns how many were sent."""
+    addresses), or only the assignee of a claimed handoff running late. Returns how many
+    were sent."""
     if kind not in NotificationKind.values:
         raise ValueError(f"Unknown notification {kind!r}")
     item, data = _item(kind, object_id)
     if item is None:
         return 0
-    to = _holder(item) if kind == NotificationKind.HANDOFF_OVERDUE else []
-    to = to or recipients(organization=item.organization, team=item.team)
+    holder = _holder(item) if kind == NotificationKind.HANDOFF_OVERDUE else []
+    to = holder or recipients(organization=item.organization, team=item.team)
     if not to:
         return 0
     context = {
@@ -95,6 +96,7 @@ def notification_send(*, kind: str, object_id: int) -> int:
         "team": item.team,
         "reasons": item.decision.reasons,
         "summary": (item.context or {}).get("summary", ""),
+        "to_assignee": bool(holder),
     }
     subject = _SUBJECTS[NotificationKind(kind)].format(
         action=item.action,

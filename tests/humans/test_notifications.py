@@ -144,6 +144,22 @@ def test_a_claimed_overdue_handoff_mails_its_assignee_only(world, sent, second_m
     assert "1\xa0hour, 30\xa0minutes ago" in overdue[0].body
 
 
+def test_the_team_is_told_who_claimed_it_when_the_assignee_cannot_be_reached(
+    world, sent, second_member
+):
+    handoff = submit_handoff(world)
+    services.handoff_claim(handoff=handoff, by=second_member)
+    type(second_member).objects.filter(pk=second_member.pk).update(email="")
+    mail.outbox.clear()
+    Handoff.objects.filter(pk=handoff.pk).update(due_at=timezone.now() - timedelta(minutes=5))
+    tasks.flag_overdue_handoffs()
+    overdue = [m for m in mail.outbox if handoff.public_id in m.body]
+    assert overdue
+    assert "You claimed" not in overdue[0].body
+    name = second_member.get_full_name() or second_member.username
+    assert f"{name} claimed a conversation" in overdue[0].body
+
+
 def test_a_handoff_closed_before_its_overdue_mail_goes_is_not_announced(world, sent):
     handoff = submit_handoff(world)
     services.handoff_close(handoff=handoff, by=world.people["member"], resolution="Called back.")
