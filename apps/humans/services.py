@@ -438,7 +438,7 @@ def handoff_close(
             fields={"resolution": "A resolution or a follow-up for the agent is required."},
         )
     with transaction.atomic():
-        handoff = _handoff_change(handoff, by, "close", (HandoffStatus.OPEN, HandoffStatus.CLAIMED))
+        handoff = _handoff_change(handoff, by, "close", HANDOFF_ACTIVE)
         now = timezone.now()
         if handoff.assignee is None:
             handoff.assignee, handoff.claimed_at = by, now
@@ -663,6 +663,34 @@ def _webhook_snapshot(endpoint: WebhookEndpoint) -> dict[str, Any]:
     return snapshot
 
 
+def _webhook_endpoint_insert(
+    *,
+    organization: Organization,
+    by: User | Agent,
+    values: dict[str, Any],
+) -> WebhookEndpoint:
+    """Store a checked endpoint with a new secret and record its creation, by a person for
+    the organization or by an agent for itself; inside the caller's transaction, which
+    holds the lock its cap was counted under."""
+    endpoint = WebhookEndpoint.objects.create(
+        public_id=new_public_id(WEBHOOK_ENDPOINT_ID_PREFIX),
+        organization=organization,
+        agent=by if isinstance(by, Agent) else None,
+        secret=webhooks.new_secret(),
+        created_by=by if isinstance(by, User) else None,
+        **values,
+    )
+    audit_record(
+        organization=organization,
+        by=by,
+        verb="webhook_endpoint.created",
+        target=endpoint,
+        object_repr=f"{endpoint.public_id} {webhooks.url_for_audit(endpoint.url)}",
+        after=_webhook_snapshot(endpoint),
+    )
+    return endpoint
+
+
 def webhook_endpoint_create(
     *,
     organization: Organization,
@@ -685,22 +713,7 @@ def webhook_endpoint_create(
                 f"An organization has at most {MAX_WEBHOOK_ENDPOINTS} webhooks.",
                 code="too_many_webhooks",
             )
-        endpoint = WebhookEndpoint.objects.create(
-            public_id=new_public_id(WEBHOOK_ENDPOINT_ID_PREFIX),
-            organization=organization,
-            secret=webhooks.new_secret(),
-            created_by=by,
-            **values,
-        )
-        audit_record(
-            organization=organization,
-            by=by,
-            verb="webhook_endpoint.created",
-            target=endpoint,
-            object_repr=f"{endpoint.public_id} {webhooks.url_for_audit(endpoint.url)}",
-            after=_webhook_snapshot(endpoint),
-        )
-    return endpoint
+        return _webhook_endpoint_insert(organization=organization, by=by, values=values)
 
 
 def agent_webhook_endpoint_create(*, agent: Agent, url: str, events: list[str]) -> WebhookEndpoint:
@@ -724,22 +737,7 @@ def agent_webhook_endpoint_create(*, agent: Agent, url: str, events: list[str]) 
                 "delete one it no longer uses first.",
                 code="too_many_webhooks",
             )
-        endpoint = WebhookEndpoint.objects.create(
-            public_id=new_public_id(WEBHOOK_ENDPOINT_ID_PREFIX),
-            organization=organization,
-            agent=agent,
-            secret=webhooks.new_secret(),
-            **values,
-        )
-        audit_record(
-            organization=organization,
-            by=agent,
-            verb="webhook_endpoint.created",
-            target=endpoint,
-            object_repr=f"{endpoint.public_id} {webhooks.url_for_audit(endpoint.url)}",
-            after=_webhook_snapshot(endpoint),
-        )
-    return endpoint
+        return _webhook_endpoint_insert(organization=organization, by=agent, values=values)
 
 
 def _lock_endpoint(endpoint: WebhookEndpoint) -> WebhookEndpoint:
