@@ -247,13 +247,25 @@ def _webhook_url(**kwargs: Any) -> Text:
     )
 
 
-def _webhook_events(**kwargs: Any) -> serializers.ListField:
-    """At least one event: an endpoint told of nothing is refused, not stored."""
+def _distinct(events: list[str]) -> None:
+    repeated = sorted({event for event in events if events.count(event) > 1})
+    if repeated:
+        raise serializers.ValidationError(
+            f"Name each event once; repeated: {', '.join(repeated)}.", code="duplicate"
+        )
+
+
+def _webhook_events(
+    *, choices: Any = WebhookEvent.choices, invalid_choice: str | None = None, **kwargs: Any
+) -> serializers.ListField:
+    """At least one event, each once: an endpoint told of nothing is refused, not stored."""
+    child_errors = {"invalid_choice": invalid_choice} if invalid_choice else {}
     return serializers.ListField(
-        child=serializers.ChoiceField(choices=WebhookEvent.choices),
+        child=serializers.ChoiceField(choices=choices, error_messages=child_errors),
         allow_empty=False,
         min_length=1,
         error_messages={"empty": "Choose at least one event."},
+        validators=[_distinct],
         **kwargs,
     )
 
@@ -314,17 +326,11 @@ class AgentWebhookIn(StrictSerializer):
     handoffs. A URL whose host is, or resolves to, an internal address is refused (409)."""
 
     url = _webhook_url()
-    events = serializers.ListField(
-        child=serializers.ChoiceField(
-            choices=AGENT_WEBHOOK_EVENT_CHOICES,
-            error_messages={
-                "invalid_choice": '"{input}" is not an event an agent may subscribe to; use '
-                + ", ".join(AGENT_WEBHOOK_EVENTS)
-                + "."
-            },
-        ),
-        allow_empty=False,
-        min_length=1,
+    events = _webhook_events(
+        choices=AGENT_WEBHOOK_EVENT_CHOICES,
+        invalid_choice='"{input}" is not an event an agent may subscribe to; use '
+        + ", ".join(AGENT_WEBHOOK_EVENTS)
+        + ".",
         max_length=len(AGENT_WEBHOOK_EVENTS),
     )
 

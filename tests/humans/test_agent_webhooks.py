@@ -174,6 +174,15 @@ def test_bad_registrations_are_400_naming_the_field(copilot, body, field):
     assert not WebhookEndpoint.objects.filter(agent=copilot.agent).exists()
 
 
+def test_an_event_named_twice_is_refused_naming_the_field(copilot):
+    response = copilot.register(events=["approval.resolved", "approval.resolved"])
+    assert response.status_code == 400, response.content
+    assert response.json()["error"]["fields"] == {
+        "events": "Name each event once; repeated: approval.resolved."
+    }
+    assert not WebhookEndpoint.objects.filter(agent=copilot.agent).exists()
+
+
 def test_an_event_of_the_organization_is_refused_with_the_events_an_agent_may_choose(copilot):
     response = copilot.register(events=["policy_version.published"])
     message = response.json()["error"]["fields"]["events.0"]

@@ -707,6 +707,25 @@ def test_an_endpoint_told_of_nothing_is_refused(world, api_as):
     assert response.json()["error"]["fields"] == {"events": "Choose at least one event."}
 
 
+def test_an_event_named_twice_is_refused_naming_the_field(world, api_as):
+    client = api_as(world.people["owner"])
+    base = f"/api/v1/orgs/{world.org.slug}/webhooks/"
+    twice = ["approval.resolved", "handoff.created", "approval.resolved"]
+    response = client.post(
+        base, {"url": "https://hooks.example.com/x", "events": twice}, format="json"
+    )
+    assert response.status_code == 400, response.content
+    assert response.json()["error"]["fields"] == {
+        "events": "Name each event once; repeated: approval.resolved."
+    }
+    assert WebhookEndpoint.objects.filter(organization=world.org).count() == 1
+
+    existing = base + world.names["webhook"] + "/"
+    patched = client.patch(existing, {"events": twice}, format="json")
+    assert patched.status_code == 400, patched.content
+    assert list(patched.json()["error"]["fields"]) == ["events"]
+
+
 def test_an_internal_destination_is_a_conflict_naming_the_url(world, api_as):
     response = api_as(world.people["owner"]).post(
         f"/api/v1/orgs/{world.org.slug}/webhooks/",
