@@ -275,8 +275,8 @@ class EvidenceExportView(OrganizationAPIView):
 
 
 class EvidencePackageView(EvidenceExportView):
-    """The same package under evidence/, the name the resource layout gives it; an operation
-    of its own in the schema."""
+    """The same package under evidence/, beside the other evidence reads; an operation of its
+    own in the schema."""
 
     @extend_schema(operation_id="orgs_evidence_package", **_EVIDENCE_SCHEMA)
     def get(self, request: Request, org: str) -> FileResponse:

@@ -162,12 +162,9 @@ def audit_pages(
         verb=filters.verb,
         actor=filters.actor,
         object_type=filters.object_type,
-    )
-    if filters.since is not None:
-        events = events.filter(at__gte=filters.since)
-    if filters.until is not None:
-        events = events.filter(at__lt=filters.until)
-    events = events.order_by("seq")
+        since=filters.since,
+        until=filters.until,
+    ).order_by("seq")
     after = 0
     while True:
         page = list(_selected(events.filter(seq__gt=after), AUDIT_COLUMNS, AUDIT_JSON)[:size])

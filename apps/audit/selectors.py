@@ -1,5 +1,7 @@
 """Reads of the audit trail."""
 
+from datetime import datetime
+
 from django.db.models import QuerySet
 
 from apps.audit.models import AuditEvent
@@ -7,8 +9,16 @@ from apps.organizations.models import Organization
 
 
 def audit_events_list(
-    *, organization: Organization, verb: str = "", actor: str = "", object_type: str = ""
+    *,
+    organization: Organization,
+    verb: str = "",
+    actor: str = "",
+    object_type: str = "",
+    since: datetime | None = None,
+    until: datetime | None = None,
 ) -> QuerySet[AuditEvent]:
+    """The organization's events, newest first; `verb` matches a verb's beginning, `since` is
+    inclusive and `until` exclusive."""
     events = AuditEvent.objects.filter(organization=organization)
     if verb:
         events = events.filter(verb__startswith=verb)
@@ -16,6 +26,10 @@ def audit_events_list(
         events = events.filter(actor=actor)
     if object_type:
         events = events.filter(object_type=object_type)
+    if since is not None:
+        events = events.filter(at__gte=since)
+    if until is not None:
+        events = events.filter(at__lt=until)
     return events.order_by("-seq")
 
 

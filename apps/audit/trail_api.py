@@ -98,19 +98,14 @@ class AuditEventListView(OrganizationAPIView):
 
     def get_base_queryset(self) -> QuerySet[AuditEvent]:
         request = self.request
-        events = audit_events_list(
+        return audit_events_list(
             organization=self.organization,
             verb=query_param(request, "verb") or "",
             actor=query_param(request, "actor") or "",
             object_type=query_param(request, "object_type") or "",
+            since=datetime_param(request, "since"),
+            until=datetime_param(request, "until"),
         )
-        since = datetime_param(request, "since")
-        until = datetime_param(request, "until")
-        if since is not None:
-            events = events.filter(at__gte=since)
-        if until is not None:
-            events = events.filter(at__lt=until)
-        return events
 
     @extend_schema(
         operation_id="orgs_audit_events_list",

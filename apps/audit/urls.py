@@ -41,6 +41,6 @@ urlpatterns = [
         api.EvidenceExportView.as_view(),
         name="export-evidence",
     ),
-    # The evidence package under the name the resource layout gives it.
+    # The evidence package of a period: GET evidence/?since=&until= (also exports/evidence.zip).
     path("orgs/<slug:org>/evidence/", api.EvidencePackageView.as_view(), name="evidence-package"),
 ]

@@ -64,11 +64,11 @@ def test_events_filter_by_verb_actor_and_time(world, api_as):
 )
 def test_bad_queries_are_named(world, api_as, query, field):
     response = api_as(world.people["auditor"]).get(_url(world, f"audit-events/?{query}"))
-    if field is None:
+    if field is None:  # a cursor this API did not give, as everywhere in it
         assert response.status_code == 404
         return
     assert response.status_code == 400, response.content
-    assert field in str(response.json())
+    assert field in response.json()["error"]["fields"]
 
 
 def test_verification_holds_then_names_the_altered_event(world, api_as):
