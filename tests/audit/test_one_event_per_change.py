@@ -1,18 +1,21 @@
 """Every kind of change writes its audit event in the change's own transaction: exactly the
-events that change names, none when the transaction rolls back (and the change is undone
-with them). The table below has one case per verb the code can write; a verb written
+events that change names, and an error just after any of them leaves nothing behind, of
+the change or of its events. The table below has one case per verb the code can write; a verb written
 anywhere in apps/ without a case here fails the enumeration test."""
 
 import ast
 import io
 from collections.abc import Callable
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from django.apps import apps as django_apps
 from django.conf import settings
-from django.db import transaction
+from django.core import serializers
+from django.db.models.signals import post_save
 from django.utils import timezone
 
 from apps.agents import services as agents
@@ -39,12 +42,14 @@ pytestmark = pytest.mark.django_db
 class Case:
     """`prepare` builds what the change needs (its own events do not count); `change`
     makes the change, looking everything up afresh, so that it can run again after a
-    rollback; `verbs` are the events it must write, each exactly once."""
+    rollback; `verbs` are the events it must write, each exactly once. `per_item` marks
+    a sweep that commits each item in a transaction of its own."""
 
     name: str
     verbs: tuple[str, ...]
     change: Callable[[World], object]
     prepare: Callable[[World], object] = lambda world: None
+    per_item: bool = False
 
 
 def owner(world: World):
@@ -295,8 +300,9 @@ CASES = [
         "default catalog installed",
         ("catalog.defaults_installed",),
         lambda w: catalogs.catalog_install_defaults(
-            organization=Organization.objects.create(name="Bare", slug="bare"), by="setup"
+            organization=Organization.objects.get(slug="bare"), by="setup"
         ),
+        prepare=lambda w: Organization.objects.create(name="Bare", slug="bare"),
     ),
     *catalog_cases(),
     # ---- policies and their versions
@@ -483,6 +489,7 @@ CASES = [
         "approval expired",
         ("approval.expired", "approval.expired"),  # one per item due: one in each organization
         lambda w: humans.approvals_expire_due(now=later(30)),
+        per_item=True,
     ),
     Case(
         "handoff claimed",
@@ -507,6 +514,7 @@ CASES = [
         "handoff overdue",
         ("handoff.overdue", "handoff.overdue"),  # one per item due: one in each organization
         lambda w: humans.handoffs_flag_overdue(now=later(1)),
+        per_item=True,
     ),
     Case(
         "outcome reported",
@@ -655,18 +663,53 @@ def head() -> int:
     return last or 0
 
 
+class EventWritten(Exception):
+    """Raised just after an audit event's row is inserted, as any later error would be."""
+
+
+@contextmanager
+def failing_on_event(number: int):
+    """Make the `number`-th audit event written from here on raise once its row is in."""
+    written = 0
+
+    def fail(sender, **kwargs):
+        nonlocal written
+        written += 1
+        if written == number:
+            raise EventWritten(number)
+
+    # On the model's row itself, so no writer of events (whoever imports what) escapes.
+    post_save.connect(fail, sender=AuditEvent, weak=False, dispatch_uid="failing_on_event")
+    try:
+        yield
+    finally:
+        post_save.disconnect(sender=AuditEvent, dispatch_uid="failing_on_event")
+
+
+def database_state() -> dict[str, str]:
+    """Every row of every table, so that a change that outlived its failed event shows."""
+    return {
+        model._meta.label: serializers.serialize("json", model._base_manager.order_by("pk"))
+        for model in django_apps.get_models(include_auto_created=True)
+        if model._meta.managed and not model._meta.proxy
+    }
+
+
 @pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
 def test_each_change_writes_its_events_in_its_transaction(world, case):
     case.prepare(world)
-    start, decisions, versions = head(), Decision.objects.count(), PolicyVersion.objects.count()
+    start, before = head(), database_state()
 
-    with transaction.atomic():
-        case.change(world)
-        inside = new_verbs(start)
-        transaction.set_rollback(True)  # as an error after the change would
-    assert sorted(inside) == sorted(case.verbs)  # written inside the change's transaction
-    assert new_verbs(start) == []
-    assert (Decision.objects.count(), PolicyVersion.objects.count()) == (decisions, versions)
+    # An error just after any one of its events must undo the whole change: a change
+    # committed before its event is written, or one whose event is written in a
+    # transaction of its own, leaves rows behind here. A sweep commits each item on its
+    # own, so only its first event can undo everything it did.
+    failures = 1 if case.per_item else len(case.verbs)
+    for number in range(1, failures + 1):
+        with failing_on_event(number), pytest.raises(EventWritten):
+            case.change(world)
+        assert new_verbs(start) == [], f"an event outlived the error after event {number}"
+        assert database_state() == before, f"the change outlived the error after event {number}"
 
     case.change(world)
     written = new_verbs(start)
