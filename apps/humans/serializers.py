@@ -247,12 +247,27 @@ def _webhook_url(**kwargs: Any) -> Text:
     )
 
 
-def _distinct(events: list[str]) -> None:
-    repeated = sorted({event for event in events if events.count(event) > 1})
-    if repeated:
-        raise serializers.ValidationError(
-            f"Name each event once; repeated: {', '.join(repeated)}.", code="duplicate"
-        )
+class _EventList(serializers.ListField):
+    """Events, each named once: a repeat is refused rather than quietly merged."""
+
+    def to_internal_value(self, data: Any) -> list[Any]:
+        events = super().to_internal_value(data)
+        repeated = sorted({event for event in events if events.count(event) > 1})
+        if repeated:
+            raise serializers.ValidationError(
+                f"Name each event once; repeated: {', '.join(repeated)}.", code="duplicate"
+            )
+        return events
+
+
+class EventListScheme(OpenApiSerializerFieldExtension):
+    """In the schema, the events are unique items, as they are checked."""
+
+    target_class = _EventList
+
+    def map_serializer_field(self, auto_schema: Any, direction: Any) -> dict[str, Any]:
+        schema = auto_schema._map_serializer_field(self.target, direction, bypass_extensions=True)
+        return {**schema, "uniqueItems": True}
 
 
 def _webhook_events(
@@ -260,12 +275,11 @@ def _webhook_events(
 ) -> serializers.ListField:
     """At least one event, each once: an endpoint told of nothing is refused, not stored."""
     child_errors = {"invalid_choice": invalid_choice} if invalid_choice else {}
-    return serializers.ListField(
+    return _EventList(
         child=serializers.ChoiceField(choices=choices, error_messages=child_errors),
         allow_empty=False,
         min_length=1,
         error_messages={"empty": "Choose at least one event."},
-        validators=[_distinct],
         **kwargs,
     )
 
