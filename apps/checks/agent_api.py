@@ -16,10 +16,11 @@ from apps.agents.services import agent_key_hash
 from apps.checks import throttle
 from apps.checks.constants import MAX_BATCH, MAX_BATCH_BODY_BYTES, MAX_BODY_BYTES
 from apps.checks.grants import Grant, grant_for, grant_touch
-from apps.checks.parsing import BodyError, CheckInputError, decode_body, parse_check
+from apps.checks.parsing import CheckInputError, decode_body, parse_check
 from apps.checks.policy_cache import compiled_version
 from apps.checks.services import decision_row, decisions_record
 from apps.core.constants import AGENT_KEY_PREFIX
+from apps.core.json_body import BodyError
 from apps.engine.evaluate import context_type_problems, decide
 from apps.engine.types import AgentFacts, CompiledPolicy
 

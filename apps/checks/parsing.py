@@ -1,12 +1,12 @@
 """Reading a check request: the agent API's field types and ranges, checked by hand (the
 hot path has no serializer), every problem named by its path."""
 
-import json
 import math
 from types import MappingProxyType
 from typing import Any
 
 from apps.checks.constants import MAX_JSON_DEPTH, MAX_REQUEST_ID, MAX_SIGNALS, MAX_STRING
+from apps.core.json_body import decode_json
 from apps.engine.types import CheckRequest
 
 TOP_LEVEL = frozenset({"action", "confidence", "signals", "context", "subject", "request_id"})
@@ -20,68 +20,10 @@ class CheckInputError(Exception):
         self.fields = fields
 
 
-class BodyError(Exception):
-    """A body that is not a JSON document the check path accepts; `code` is the API's."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code, self.message = code, message
-
-
-def _no_constants(name: str) -> Any:
-    raise ValueError(f"{name} is not a number")
-
-
-def _finite(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):  # 1e400 reads as infinity
-        raise ValueError(f"{text} is out of range")
-    return value
-
-
-def _storable_text(value: str) -> str:
-    """NUL and lone surrogates, which PostgreSQL's text and jsonb refuse, become U+FFFD."""
-    if "\x00" in value:
-        value = value.replace("\x00", "\ufffd")
-    try:
-        value.encode()
-    except UnicodeEncodeError:
-        value = value.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
-    return value
-
-
-def _inspected(body: Any) -> Any:
-    """The body with its text made storable; BodyError when nested too deep. One walk."""
-
-    def walk(node: Any, depth: int) -> Any:
-        if depth > MAX_JSON_DEPTH:
-            raise BodyError(
-                "too_deep", f"The body is nested more than {MAX_JSON_DEPTH} levels deep."
-            )
-        if isinstance(node, str):
-            return _storable_text(node)
-        if isinstance(node, dict):
-            return {_storable_text(k): walk(v, depth + 1) for k, v in node.items()}
-        if isinstance(node, list):
-            return [walk(v, depth + 1) for v in node]
-        return node
-
-    return walk(body, 1)
-
-
 def decode_body(raw: bytes | str) -> Any:
     """A check body as the agent API reads it: UTF-8 JSON without NaN, Infinity or numbers
     out of range, nested at most MAX_JSON_DEPTH levels, its text storable as received."""
-    if isinstance(raw, bytes):
-        try:
-            raw = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise BodyError("malformed_json", "The body must be UTF-8 JSON.") from exc
-    try:
-        body = json.loads(raw, parse_constant=_no_constants, parse_float=_finite)
-    except (ValueError, RecursionError) as exc:
-        raise BodyError("malformed_json", f"The body is not valid JSON: {exc}") from exc
-    return _inspected(body)
+    return decode_json(raw, max_depth=MAX_JSON_DEPTH)
 
 
 def _string(value: Any) -> bool:

@@ -3,20 +3,18 @@ the outcome (or register a webhook to be told it), report what was done. Authent
 the agent's key; an agent sees only its own approvals, handoffs, decisions and webhooks
 (another's answer 404, as missing ones do)."""
 
-from typing import Any
-
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
-from rest_framework.parsers import JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.agents.authentication import AgentKeyAuthentication, IsAgent
+from apps.checks.constants import MAX_JSON_DEPTH
 from apps.checks.openapi import agent_errors
-from apps.checks.parsing import BodyError, decode_body
 from apps.core.api import refusals_of_state
-from apps.core.errors import NotFound, ValidationFailed
+from apps.core.errors import NotFound
+from apps.core.parsers import JSONBodyParser
 from apps.humans import services
 from apps.humans.models import Approval, Handoff
 from apps.humans.selectors import agent_webhook_endpoints_list
@@ -37,15 +35,11 @@ TAG = "Agent API"
 REPLAYED = "Idempotent-Replayed"
 
 
-class AgentJSONParser(JSONParser):
-    """A body read as the check path reads one (UTF-8 JSON, finite numbers, bounded depth,
-    storable text), so that the whole agent API accepts the same JSON."""
+class AgentJSONParser(JSONBodyParser):
+    """A body read as the check path reads one, so that the whole agent API accepts the
+    same JSON."""
 
-    def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
-        try:
-            return decode_body(stream.read() if stream is not None else b"")
-        except BodyError as exc:
-            raise ValidationFailed(exc.message, code=exc.code) from exc
+    max_depth = MAX_JSON_DEPTH
 
 
 class AgentAPIView(APIView):

@@ -17,7 +17,8 @@ from apps.catalogs.selectors import (
     templates_list,
 )
 from apps.checks.constants import MAX_BODY_BYTES, MAX_STRING
-from apps.checks.parsing import LIST_CONTEXT, STRING_CONTEXT, BodyError, decode_body
+from apps.checks.parsing import LIST_CONTEXT, STRING_CONTEXT, decode_body
+from apps.core.json_body import BodyError
 
 USE_JSON = "json"
 
