@@ -15,7 +15,8 @@ from rest_framework.request import Request
 
 from apps.audit import exports
 from apps.audit.evidence import evidence_export, evidence_filename
-from apps.core.api import ANY_TEXT, datetime_param, query_param
+from apps.audit.signals import SIGN_INS
+from apps.core.api import ANY_TEXT, boolean_param, datetime_param, query_param
 from apps.engine.types import DECISIONS
 from apps.organizations.constants import Capability
 from apps.organizations.tenancy import OrganizationAPIView
@@ -40,6 +41,9 @@ AUDIT_FILTERS = [
     ),
     OpenApiParameter("actor", _TEXT, description="Who: a username, agent key or task"),
     OpenApiParameter("object_type", _TEXT, description="e.g. policies.policyversion"),
+    OpenApiParameter(
+        "hide_sign_ins", bool, description="true: leave out sign-ins and failed sign-ins"
+    ),
     SINCE,
     UNTIL,
 ]
@@ -160,8 +164,12 @@ class AuditExportView(ExportView):
 
     def filters(self) -> exports.AuditFilters:
         texts = {name: query_param(self.request, name) or "" for name in ("verb", "actor")}
+        hidden = SIGN_INS if boolean_param(self.request, "hide_sign_ins") else ()
         return exports.AuditFilters(
-            object_type=query_param(self.request, "object_type") or "", **texts, **self._times()
+            object_type=query_param(self.request, "object_type") or "",
+            exclude_verbs=hidden,
+            **texts,
+            **self._times(),
         )
 
 

@@ -46,13 +46,14 @@ class DecisionFilters:
 @dataclass(frozen=True)
 class AuditFilters:
     """The audit trail's filters: verb (a prefix: "policy_version." matches them all), actor
-    label, object type, and the time range [since, until)."""
+    label, object type, the time range [since, until), and verbs left out (by beginning)."""
 
     verb: str = ""
     actor: str = ""
     object_type: str = ""
     since: datetime | None = None
     until: datetime | None = None
+    exclude_verbs: tuple[str, ...] = ()
 
 
 # (column, ORM path) in export order. JSON columns are nested in JSON and JSON text in CSV.
@@ -164,6 +165,7 @@ def audit_pages(
         object_type=filters.object_type,
         since=filters.since,
         until=filters.until,
+        exclude_verbs=filters.exclude_verbs,
     ).order_by("seq")
     after = 0
     while True:

@@ -16,12 +16,16 @@ def audit_events_list(
     object_type: str = "",
     since: datetime | None = None,
     until: datetime | None = None,
+    exclude_verbs: tuple[str, ...] = (),
 ) -> QuerySet[AuditEvent]:
     """The organization's events, newest first; `verb` matches a verb's beginning, `since` is
-    inclusive and `until` exclusive."""
+    inclusive and `until` exclusive; `exclude_verbs` leaves out the verbs beginning with any
+    of them (the sign-ins that would bury the changes)."""
     events = AuditEvent.objects.filter(organization=organization)
     if verb:
         events = events.filter(verb__startswith=verb)
+    for prefix in exclude_verbs:
+        events = events.exclude(verb__startswith=prefix)
     if actor:
         events = events.filter(actor=actor)
     if object_type:
@@ -35,3 +39,15 @@ def audit_events_list(
 
 def audit_events_recent(*, organization: Organization, limit: int = 10) -> list[AuditEvent]:
     return list(AuditEvent.objects.filter(organization=organization).order_by("-seq")[:limit])
+
+
+def audit_object_types(*, organization: Organization) -> list[str]:
+    """The kinds of object the organization's trail names, for the trail's filter."""
+    return sorted(
+        set(
+            AuditEvent.objects.filter(organization=organization)
+            .exclude(object_type="")
+            .values_list("object_type", flat=True)
+            .distinct()
+        )
+    )

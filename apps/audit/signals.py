@@ -25,6 +25,7 @@ from apps.audit.services import audit_record
 
 SIGNED_IN = "user.signed_in"
 SIGN_IN_FAILED = "user.sign_in_failed"
+SIGN_INS = (SIGNED_IN, SIGN_IN_FAILED)  # what the trail's "hide sign-ins" leaves out
 PERMISSION_REFUSED = "permission.refused"
 
 
