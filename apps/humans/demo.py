@@ -5,7 +5,9 @@ almost untouched are the record the trust page turns into a recommendation.
 
 Decisions go through the check path (the engine over the active version with the agent's
 facts, recorded as the check API records them) and approvals, handoffs and outcomes through
-the humans services; only the clock is then moved back, with queryset updates."""
+the humans services; only the clock is then moved back, with queryset updates. Each decision
+is evaluated under the version that was active at its time (the policy demo dates its
+history), so an older decision cites the first version and its content hash."""
 
 from datetime import datetime, timedelta
 from typing import Any
@@ -97,35 +99,50 @@ class Loop:
     def __init__(self, agent: Agent, version: PolicyVersion, users: dict[str, User]) -> None:
         self.agent, self.users = agent, users
         self.now = timezone.now().replace(microsecond=0)
-        self.version = version
-        self.policy: CompiledPolicy = compiled_version(version.pk, version.content_hash)
+        # The versions that were in force, newest first: a decision takes the first one
+        # activated before it.
+        self.versions = list(
+            PolicyVersion.objects.filter(policy_id=version.policy_id, activated_at__isnull=False)
+            .exclude(pk=version.pk)
+            .order_by("-activated_at")
+        )
+        self.versions.insert(0, version)
         key = AgentKey.objects.filter(agent=agent, revoked_at__isnull=True).order_by("pk").first()
         if key is None:  # the key the agent has worked with all along
             key = agent_key_create(agent=agent, by=users["olivia"]).key
             AgentKey.objects.filter(pk=key.pk).update(created_at=self.now - timedelta(days=40))
-        self.grant: Grant = grant_from_key(
-            key, active_version_id=version.pk, active_version_hash=version.content_hash
-        )
+        self.key = key
         self.count = 0
 
     # The check path, with the clock moved back.
+
+    def version_at(self, at: datetime) -> PolicyVersion:
+        for version in self.versions:
+            if version.activated_at is not None and version.activated_at <= at:
+                return version
+        return self.versions[-1]
 
     def check(self, body: dict[str, Any], at: datetime) -> Decision:
         self.count += 1
         body = {**body, "request_id": f"{MARK}{self.count:03d}"}
         request, request_id = parse_check(body)
-        facts = AgentFacts(
-            suspended=self.grant.suspended,
-            autonomy_paused=self.grant.autonomy_paused,
-            team=self.grant.agent_team,
+        version = self.version_at(at)
+        policy: CompiledPolicy = compiled_version(version.pk, version.content_hash)
+        grant: Grant = grant_from_key(
+            self.key, active_version_id=version.pk, active_version_hash=version.content_hash
         )
-        answer = decide(self.policy, facts, request)
+        facts = AgentFacts(
+            suspended=grant.suspended,
+            autonomy_paused=grant.autonomy_paused,
+            team=grant.agent_team,
+        )
+        answer = decide(policy, facts, request)
         row = decision_row(
-            grant=self.grant,
+            grant=grant,
             body=body,
             outcome=answer,
-            policy=self.policy,
-            version_id=self.version.pk,
+            policy=policy,
+            version_id=version.pk,
             request_id=request_id,
             evaluated_at=at,
             evaluation_us=38,

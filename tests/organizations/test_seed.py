@@ -16,6 +16,7 @@ from apps.humans.models import Approval, Handoff, Outcome
 from apps.humans.selectors import approvals_list, handoffs_list
 from apps.humans.trust import agents_trust
 from apps.organizations.models import Membership, Organization, Team, TeamMembership
+from apps.policies.models import PolicyVersion
 
 pytestmark = pytest.mark.django_db
 
@@ -154,3 +155,51 @@ def test_seed_demo_human_loop():
     first = Approval.objects.filter(organization=acme).order_by("created_at").first()
     assert now - first.created_at > timedelta(days=20)
     assert Outcome.objects.filter(organization=acme, executed=False).exists()
+
+
+def test_seed_demo_policy_history_is_dated_and_decisions_cite_the_version_in_force():
+    """Weeks of decisions fall under the version active at their time: the first version's
+    two weeks of approvals, then the second; the later proposals came after."""
+    call_command("seed_demo", stdout=StringIO())
+    now = timezone.now()
+    versions = {
+        v.number: v
+        for v in PolicyVersion.objects.filter(
+            organization__slug="acme", policy__key="sales-pipeline"
+        )
+    }
+    one, two, three, four = (versions[n] for n in (1, 2, 3, 4))
+    assert (one.state, two.state, three.state, four.state) == (
+        "superseded",
+        "active",
+        "rejected",
+        "in_review",
+    )
+    assert timedelta(weeks=5) <= now - one.activated_at <= timedelta(weeks=6)
+    assert one.created_at <= one.submitted_at <= one.reviewed_at <= one.activated_at
+    assert one.superseded_at == two.activated_at
+    assert timedelta(days=13) <= one.superseded_at - one.activated_at <= timedelta(days=16)
+    assert timedelta(weeks=3) <= now - two.activated_at <= timedelta(weeks=4)
+    assert two.submitted_at <= two.reviewed_at <= two.activated_at
+    assert timedelta(days=7) <= now - three.reviewed_at <= timedelta(days=14)
+    assert timedelta(days=1) <= now - four.submitted_at <= timedelta(days=6)
+    assert four.reviewed_at is None
+
+    decisions = Decision.objects.filter(organization__slug="acme").select_related("policy_version")
+    assert decisions.count() >= 30
+    for decision in decisions:
+        version = decision.policy_version
+        assert version is not None
+        assert version.activated_at <= decision.evaluated_at, decision.request_id
+        assert version.superseded_at is None or decision.evaluated_at < version.superseded_at
+    assert decisions.filter(policy_version=one).exists()
+    assert decisions.filter(policy_version=two).exists()
+    # Approvals and handoffs follow their decisions, within the same version's time.
+    for approval in Approval.objects.filter(organization__slug="acme").select_related(
+        "decision__policy_version"
+    ):
+        assert approval.created_at >= approval.decision.policy_version.activated_at
+    for handoff in Handoff.objects.filter(organization__slug="acme").select_related(
+        "decision__policy_version"
+    ):
+        assert handoff.created_at >= handoff.decision.policy_version.activated_at
