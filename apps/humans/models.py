@@ -109,7 +109,9 @@ class Handoff(models.Model):
     resolution = models.TextField(blank=True)
     follow_up = models.TextField(blank=True)  # what the agent is asked to do next
     due_at = models.DateTimeField()
+    # The last overdue announcement, and how many there have been.
     overdue_notified_at = models.DateTimeField(null=True, blank=True)
+    overdue_notices = models.PositiveIntegerField(default=0)
     idempotency_key = models.CharField(max_length=200, blank=True)
     request_hash = models.CharField(max_length=64)
     created_at = models.DateTimeField(auto_now_add=True)

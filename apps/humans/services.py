@@ -17,7 +17,6 @@ from django.utils import timezone
 
 from apps.accounts.models import User
 from apps.agents.models import Agent
-from apps.audit.selectors import audit_events_list
 from apps.audit.services import audit_record
 from apps.checks.models import Decision
 from apps.core.errors import (
@@ -467,7 +466,7 @@ def handoffs_flag_overdue(*, now: datetime | None = None) -> list[int]:
     """Announce every handoff past its due time and not closed (nobody took it, or whoever
     did has not resolved it): when it falls due, then again each
     MANDATE_HANDOFF_RENOTIFY_MINUTES until someone closes it. overdue_notified_at holds the
-    last announcement; the caller sends the e-mail."""
+    last announcement and overdue_notices their number; the caller sends the e-mail."""
     now = now or timezone.now()
     every = settings.MANDATE_HANDOFF_RENOTIFY_MINUTES
     unannounced = Q(overdue_notified_at__isnull=True)
@@ -486,17 +485,10 @@ def handoffs_flag_overdue(*, now: datetime | None = None) -> list[int]:
             if handoff is None:
                 continue
             # Counted under the row's lock, so two sweeps never give the same number.
-            notice = 1 + (
-                audit_events_list(
-                    organization=handoff.organization,
-                    verb="handoff.overdue",
-                    object_type=Handoff._meta.label_lower,
-                )
-                .filter(object_id=str(handoff.pk))
-                .count()
-            )
+            handoff.overdue_notices += 1
+            notice = handoff.overdue_notices
             handoff.overdue_notified_at = now
-            handoff.save(update_fields=["overdue_notified_at"])
+            handoff.save(update_fields=["overdue_notified_at", "overdue_notices"])
             audit_record(
                 organization=handoff.organization,
                 by="system",

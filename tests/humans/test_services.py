@@ -153,6 +153,7 @@ def test_an_overdue_handoff_is_announced_again_each_interval(world, handoff, set
     assert handoff.pk in services.handoffs_flag_overdue(now=second + timedelta(minutes=61))
     handoff.refresh_from_db()
     assert handoff.overdue_notified_at == second + timedelta(minutes=61)
+    assert handoff.overdue_notices == 3
     assert [after["notice"] for after in _notices(handoff)] == [1, 2, 3]
 
 
