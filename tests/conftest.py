@@ -14,7 +14,13 @@ from apps.organizations.constants import Role
 from apps.organizations.models import Organization, Team
 from apps.organizations.services import invitation_create
 from apps.policies import services as policy_services
-from tests.factories import UserFactory, make_member, make_organization, make_team
+from tests.factories import (
+    UserFactory,
+    make_member,
+    make_organization,
+    make_team,
+    record_routed_decision,
+)
 
 pytest_plugins = ["tests.browser"]
 
@@ -179,29 +185,6 @@ def record_decision(key, body):
         grant=grant_from_key(key, active_version_id=None),
         body=body,
         outcome=outcome,
-        policy=None,
-        version_id=None,
-        request_id="",
-        evaluated_at=timezone.now(),
-        evaluation_us=1,
-    )
-    return decisions_record(rows=[row])[0]
-
-
-def record_routed_decision(key, *, action: str, outcome: str, obligations: dict):
-    """A require_approval or escalate decision as the check API records it."""
-    from django.utils import timezone
-
-    from apps.checks.grants import grant_from_key
-    from apps.checks.services import decision_row, decisions_record
-    from apps.engine.types import Decision as Outcome
-    from apps.engine.types import Reason
-
-    code = "action.requires_approval" if outcome == "require_approval" else "action.escalate"
-    row = decision_row(
-        grant=grant_from_key(key, active_version_id=None),
-        body={"action": action, "confidence": 0.9},
-        outcome=Outcome(outcome, (Reason(code, "A person decides."),), obligations),
         policy=None,
         version_id=None,
         request_id="",

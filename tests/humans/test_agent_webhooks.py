@@ -17,8 +17,7 @@ from apps.core.errors import Conflict
 from apps.humans import services
 from apps.humans.constants import MAX_AGENT_WEBHOOK_ENDPOINTS, WebhookStatus
 from apps.humans.models import WebhookEndpoint, WebhookMessage
-from tests.conftest import record_routed_decision
-from tests.humans.test_webhooks import public_dns
+from tests.factories import record_routed_decision
 from tests.humans.webhook_receiver import Receiver
 
 pytestmark = pytest.mark.django_db
@@ -88,8 +87,8 @@ class Caller:
 
 
 @pytest.fixture
-def copilot(world, monkeypatch):
-    public_dns(monkeypatch, {"hooks.example.com": "93.184.216.34"})
+def copilot(world, monkeypatch, public_dns):
+    public_dns({"hooks.example.com": "93.184.216.34"})
     return Caller(world, "copilot")
 
 
@@ -200,9 +199,9 @@ def test_an_event_of_the_organization_is_refused_with_the_events_an_agent_may_ch
         "https://inside.example.com/hook",
     ],
 )
-def test_an_internal_address_is_refused_naming_the_url(copilot, monkeypatch, url):
+def test_an_internal_address_is_refused_naming_the_url(copilot, monkeypatch, url, public_dns):
     """Well-formed, but where the host is (or what it resolves to) refuses it: 409."""
-    public_dns(monkeypatch, {"inside.example.com": "192.168.1.20"})
+    public_dns({"inside.example.com": "192.168.1.20"})
     response = copilot.register(url=url)
     assert response.status_code == 409, response.content
     error = response.json()["error"]
@@ -244,8 +243,8 @@ def test_a_revoked_key_cannot_call(world, copilot):
     assert client_for("").get("/api/v1/webhooks").status_code == 401
 
 
-def test_a_deleted_agents_webhooks_go_with_it(world, monkeypatch):
-    public_dns(monkeypatch, {"hooks.example.com": "93.184.216.34"})
+def test_a_deleted_agents_webhooks_go_with_it(world, monkeypatch, public_dns):
+    public_dns({"hooks.example.com": "93.184.216.34"})
     brief = Caller(world, "brief")
     webhook_id = brief.register().json()["id"]
     Agent.objects.filter(pk=brief.agent.pk).delete()

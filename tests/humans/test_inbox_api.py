@@ -5,20 +5,9 @@ decision is told it came too late."""
 import pytest
 
 from apps.audit.models import AuditEvent
-from apps.humans.models import Approval, Handoff
 from tests.factories import UserFactory, make_member
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def approval(world):
-    return Approval.objects.get(organization=world.org)
-
-
-@pytest.fixture
-def handoff(world):
-    return Handoff.objects.get(organization=world.org)
 
 
 def _url(world, kind: str, public_id: str, step: str) -> str:

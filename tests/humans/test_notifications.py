@@ -10,8 +10,7 @@ from django.utils import timezone
 
 from apps.humans import services, tasks
 from apps.humans.models import Approval, Handoff
-from tests.factories import UserFactory, make_member
-from tests.humans.test_webhooks import submit_approval, submit_handoff
+from tests.factories import UserFactory, make_member, submit_approval, submit_handoff
 
 pytestmark = pytest.mark.django_db
 

@@ -18,16 +18,6 @@ from tests.factories import UserFactory, make_member
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def approval(world):
-    return Approval.objects.get(organization=world.org)
-
-
-@pytest.fixture
-def handoff(world):
-    return Handoff.objects.get(organization=world.org)
-
-
 def test_only_the_routed_team_or_an_owner_decides(world, approval):
     outsider = make_member(world.org, ["member"], UserFactory(username="not-in-team"))
     with pytest.raises(PermissionRefused):

@@ -4,64 +4,14 @@ overdue now; one organization's figures only, over the chosen window."""
 from datetime import timedelta
 
 import pytest
-from django.utils import timezone
 
-from apps.humans.constants import DEFAULT_REPORT_WINDOW, HandoffStatus
+from apps.humans.constants import DEFAULT_REPORT_WINDOW
 from apps.humans.models import Handoff
 from apps.humans.sla import Spread, handoff_sla, spread
-from apps.organizations.models import Team
-from tests.humans.test_webhooks import submit_handoff
 
 pytestmark = pytest.mark.django_db
 
 M = timedelta(minutes=1)
-
-
-def handoff(world, *, team, created, due, claimed=None, closed=None, status=None):
-    """A handoff of the organization's with the given times (offsets from now)."""
-    row = submit_handoff(world)
-    now = world.now
-    status = status or (
-        HandoffStatus.RESOLVED if closed else HandoffStatus.CLAIMED if claimed else "open"
-    )
-    Handoff.objects.filter(pk=row.pk).update(
-        team=team,
-        status=status,
-        created_at=now + created,
-        due_at=now + created + due,
-        claimed_at=now + created + claimed if claimed is not None else None,
-        closed_at=now + created + closed if closed is not None else None,
-    )
-    return row
-
-
-@pytest.fixture
-def figures(world):
-    world.now = timezone.now()
-    Handoff.objects.filter(organization=world.org).delete()
-    desk, spare = world.team, Team.objects.get(organization=world.org, key="spare")
-    # Deal desk: one closed late, one on time, one open and overdue, one before the window.
-    handoff(world, team=desk, created=-120 * M, due=15 * M, claimed=10 * M, closed=40 * M)
-    handoff(world, team=desk, created=-timedelta(days=1), due=15 * M, claimed=5 * M, closed=12 * M)
-    handoff(world, team=desk, created=-180 * M, due=15 * M)
-    handoff(world, team=desk, created=-timedelta(days=40), due=15 * M, claimed=M, closed=90 * M)
-    # Spare: claimed, not yet due.
-    handoff(world, team=spare, created=-10 * M, due=15 * M, claimed=2 * M)
-    # Routed to no team, handed back to the agent late without a claim first.
-    handoff(
-        world,
-        team=None,
-        created=-timedelta(days=5),
-        due=15 * M,
-        claimed=20 * M,
-        closed=20 * M,
-        status=HandoffStatus.RETURNED,
-    )
-    # Another organization's overdue handoff counts for it alone.
-    Handoff.objects.filter(organization=world.other).update(
-        created_at=world.now - 60 * M, due_at=world.now - 45 * M
-    )
-    return world
 
 
 def test_each_team_gets_its_figures(figures):

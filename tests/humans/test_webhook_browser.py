@@ -6,8 +6,7 @@ import pytest
 from apps.humans.constants import WebhookStatus
 from apps.humans.models import WebhookMessage
 from tests.browser import shot, sign_in
-from tests.factories import PASSWORD
-from tests.humans.test_webhooks import submit_handoff
+from tests.factories import PASSWORD, submit_handoff
 from tests.humans.webhook_receiver import Receiver
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -9,7 +9,7 @@ import pytest
 from apps.humans import services
 from apps.humans.constants import WebhookStatus
 from apps.humans.models import WebhookMessage
-from tests.humans.test_webhooks import submit_handoff
+from tests.factories import submit_handoff
 from tests.humans.webhook_receiver import Receiver
 from tests.worker import celery_worker, wait_for
 

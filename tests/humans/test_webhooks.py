@@ -19,7 +19,7 @@ from apps.humans.constants import WebhookStatus
 from apps.humans.models import Approval, Handoff, WebhookEndpoint, WebhookMessage
 from apps.policies import services as policy_services
 from apps.policies.models import PolicyVersion
-from tests.conftest import record_routed_decision
+from tests.factories import submit_approval, submit_handoff
 from tests.humans.webhook_receiver import Receiver
 
 pytestmark = pytest.mark.django_db
@@ -55,18 +55,6 @@ def private_ok(settings):
     settings.MANDATE_WEBHOOK_BACKOFF_SECONDS = 10
 
 
-def public_dns(monkeypatch, table: dict[str, str]):
-    """Names resolve as the table says (the test machine may have no DNS at all)."""
-    real = webhooks.resolve
-
-    def resolve(host, port):
-        if host in table:
-            return [webhooks.ipaddress.ip_address(table[host])]
-        return real(host, port)
-
-    monkeypatch.setattr(webhooks, "resolve", resolve)
-
-
 def endpoint_for(world, url, events=None, fmt="standard"):
     return services.webhook_endpoint_create(
         organization=world.org,
@@ -75,41 +63,6 @@ def endpoint_for(world, url, events=None, fmt="standard"):
         events=events or ALL_EVENTS,
         format=fmt,
     )
-
-
-def submit_approval(world, *, team="deal-desk"):
-    from apps.agents.models import AgentKey
-
-    key = AgentKey.objects.filter(agent__organization=world.org).first()
-    asked = record_routed_decision(
-        key,
-        action="offer_discount",
-        outcome="require_approval",
-        obligations={"approver_team": team, "expires_after_hours": 4},
-    )
-    approval, _ = services.approval_submit(
-        agent=key.agent,
-        decision_id=asked.decision_id,
-        draft={"kind": "email", "subject": "12%", "body": "We can do 12%."},
-        context={"summary": "Asked for 12% off."},
-    )
-    return approval
-
-
-def submit_handoff(world):
-    from apps.agents.models import AgentKey
-
-    key = AgentKey.objects.filter(agent__organization=world.org).first()
-    escalated = record_routed_decision(
-        key,
-        action="quote_price",
-        outcome="escalate",
-        obligations={"route_to_team": "deal-desk", "respond_within_minutes": 15},
-    )
-    handoff, _ = services.handoff_create(
-        agent=key.agent, decision_id=escalated.decision_id, context={"summary": "Needs a quote."}
-    )
-    return handoff
 
 
 # ---- signatures ---------------------------------------------------------------------------
@@ -359,8 +312,10 @@ def test_events_emit_refuses_to_run_outside_a_transaction():
         ("https://user:pw@hooks.example.com/", "credentials"),
     ],
 )
-def test_internal_destinations_are_refused_when_registered(world, monkeypatch, url, why):
-    public_dns(monkeypatch, {"rebound.example.net": "127.0.0.1"})
+def test_internal_destinations_are_refused_when_registered(
+    world, monkeypatch, url, why, public_dns
+):
+    public_dns({"rebound.example.net": "127.0.0.1"})
     with pytest.raises(ValidationFailed) as refused:
         endpoint_for(world, url)
     assert why in refused.value.fields["url"]
@@ -381,8 +336,8 @@ def test_a_name_resolving_to_any_internal_address_is_refused(world, monkeypatch)
     assert "10.0.0.5" in refused.value.fields["url"]
 
 
-def test_public_addresses_and_unresolvable_names_are_accepted(world, monkeypatch):
-    public_dns(monkeypatch, {"hooks.example.org": "93.184.215.14"})
+def test_public_addresses_and_unresolvable_names_are_accepted(world, monkeypatch, public_dns):
+    public_dns({"hooks.example.org": "93.184.215.14"})
     assert endpoint_for(world, "https://hooks.example.org/x").active
     assert endpoint_for(world, "https://203.0.114.9/x").active  # a public literal
 
@@ -408,13 +363,15 @@ def test_changing_the_url_is_checked_too(world, api_as):
     assert endpoint.url == "https://hooks.example.com/x"
 
 
-def test_a_name_that_resolves_internally_at_delivery_is_not_called(world, monkeypatch, receiver):
+def test_a_name_that_resolves_internally_at_delivery_is_not_called(
+    world, monkeypatch, receiver, public_dns
+):
     """Registered while public, re-pointed at the receiver on 127.0.0.1 before delivery: the
     attempt is refused at connection time and the receiver never hears of it."""
     port = receiver.server.server_address[1]
-    public_dns(monkeypatch, {"moving.example.net": "93.184.215.14"})
+    public_dns({"moving.example.net": "93.184.215.14"})
     endpoint = endpoint_for(world, f"http://moving.example.net:{port}/hook")
-    public_dns(monkeypatch, {"moving.example.net": "127.0.0.1"})
+    public_dns({"moving.example.net": "127.0.0.1"})
     submit_approval(world)
     message = WebhookMessage.objects.get(endpoint=endpoint, event_type="approval.created")
     assert services.webhook_message_deliver(message_id=message.pk) == WebhookStatus.PENDING

@@ -5,16 +5,21 @@ organization's."""
 import pytest
 
 from apps.humans.models import Handoff
-from tests.humans.test_sla import figures  # noqa: F401  (a fixture)
+from tests.factories import make_service_level_handoffs
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def figures(world):
+    return make_service_level_handoffs(world)
 
 
 def url(world, query=""):
     return f"/o/{world.org.slug}/inbox/sla/{query}"
 
 
-def test_a_team_member_sees_each_teams_figures(figures, client):  # noqa: F811
+def test_a_team_member_sees_each_teams_figures(figures, client):
     client.force_login(figures.people["member"])
     response = client.get(url(figures))
     assert response.status_code == 200
@@ -34,7 +39,7 @@ def test_a_team_member_sees_each_teams_figures(figures, client):  # noqa: F811
     assert 'data-testid="tab-sla"' in page
 
 
-def test_the_window_picker_changes_what_is_counted(figures, client):  # noqa: F811
+def test_the_window_picker_changes_what_is_counted(figures, client):
     client.force_login(figures.people["member"])
     page = client.get(url(figures, "?days=90")).content.decode()
     assert 'aria-current="page">90 days' in page
@@ -51,7 +56,7 @@ def test_no_handoffs_shows_an_empty_state(world, client):
     assert "sla-teams" not in page
 
 
-def test_another_organizations_member_gets_404(figures, client):  # noqa: F811
+def test_another_organizations_member_gets_404(figures, client):
     client.force_login(figures.people["owner"])
     theirs = f"/o/{figures.other.slug}/inbox/sla/"
     assert client.get(theirs).status_code == 404
