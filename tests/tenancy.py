@@ -302,6 +302,13 @@ PAGES: list[Endpoint] = [
     Endpoint("GET", "audit/checkpoints.json", Capability.VIEW_AUDIT),
     Endpoint("GET", "audit/events/1/", Capability.VIEW_AUDIT),
     Endpoint("GET", "evidence/", Capability.VIEW_AUDIT),
+    Endpoint(
+        "GET",
+        "evidence/download/?start=2026-01-01&end=2026-01-31",
+        Capability.VIEW_AUDIT,
+        None,
+        302,
+    ),
     Endpoint("GET", "evidence/decisions/{decision}/", Capability.VIEW_AUDIT),
     Endpoint("GET", "evidence/versions/{policy}/3/", Capability.VIEW_AUDIT),
 ]

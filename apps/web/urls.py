@@ -47,6 +47,11 @@ urlpatterns = [
     ),
     path("o/<slug:org>/evidence/", audit.EvidenceIndexView.as_view(), name="evidence"),
     path(
+        "o/<slug:org>/evidence/download/",
+        audit.EvidenceDownloadView.as_view(),
+        name="evidence-download",
+    ),
+    path(
         "o/<slug:org>/evidence/decisions/<str:decision_id>/",
         audit.DecisionEvidenceView.as_view(),
         name="evidence-decision",

@@ -4,12 +4,13 @@ kept); and the dashboard a sales leader reads at a glance. Nothing here changes 
 
 import hashlib
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
 from django import forms
-from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -77,19 +78,66 @@ class AuditPage(OrganizationPageView):
 # ---- evidence ----------------------------------------------------------------------------
 
 
+class EvidencePeriodForm(forms.Form):
+    """The period of an evidence package, in whole UTC days: `start` from its midnight, `end`
+    included (up to the next midnight, or now if that is still to come)."""
+
+    start = forms.DateField(label="From (UTC)", widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(
+        label="To, including (UTC)", widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        start, end = cleaned.get("start"), cleaned.get("end")
+        if start and end and end < start:
+            self.add_error("end", "Must not be before the start.")
+        return cleaned
+
+    def period(self, *, now: datetime) -> dict[str, str]:
+        """since and until as the evidence API reads them (RFC 3339, UTC)."""
+        start: date = self.cleaned_data["start"]
+        end: date = self.cleaned_data["end"]
+        query = {"since": datetime.combine(start, time(), tzinfo=UTC).isoformat()}
+        until = datetime.combine(end + timedelta(days=1), time(), tzinfo=UTC)
+        if until < now:  # else the package runs to now, the API's default
+            query["until"] = until.isoformat()
+        return query
+
+
+def evidence_period_initial(now: datetime) -> dict[str, date]:
+    today = now.astimezone(UTC).date()
+    return {"start": today - timedelta(days=30), "end": today}
+
+
 class EvidenceIndexView(AuditPage):
-    """Where the evidence starts: the versions that decided, and the latest decisions that
-    went to a person."""
+    """Where the evidence starts: the versions that decided, the latest decisions that went to
+    a person, and the evidence package of a period to download."""
 
     template_name = "web/audit/evidence_index.html"
 
     def get_context_data(self, **kwargs: Any) -> dict[str, Any]:
         context = super().get_context_data(**kwargs)
+        context.setdefault(
+            "period_form", EvidencePeriodForm(initial=evidence_period_initial(timezone.now()))
+        )
         context.update(
             versions=chain.evidence_versions(organization=self.organization),
             recent=chain.evidence_recent_human_work(organization=self.organization),
         )
         return context
+
+
+class EvidenceDownloadView(EvidenceIndexView):
+    """A date input cannot send the RFC 3339 times the evidence API reads: the period is
+    checked here, then the browser is sent to the API, whose download it is."""
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        form = EvidencePeriodForm(request.GET)
+        if not form.is_valid():
+            return self.render_to_response(self.get_context_data(period_form=form), status=400)
+        url = reverse("api:evidence-package", args=[self.organization.slug])
+        return HttpResponseRedirect(f"{url}?{urlencode(form.period(now=timezone.now()))}")
 
 
 class DecisionEvidenceView(AuditPage):

@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 
 from django.db.models import Q, QuerySet
 from django.http import Http404
+from django.urls import reverse
 
 from apps.agents.models import Agent
 from apps.catalogs.models import Action
@@ -92,6 +93,8 @@ class DecisionLogView(OrganizationPageView):
                 and newer_than(rows, (page[0].evaluated_at, page[0].pk)).exists()
             )
         query = {k: v for k, v in params.items() if k in form.fields and v.strip()}
+        if self.has_capability(Capability.VIEW_AUDIT):  # what the export API requires
+            context.update(exports=export_urls(self.organization.slug, filters))
         context.update(
             form=form,
             decisions=page,
@@ -104,6 +107,18 @@ class DecisionLogView(OrganizationPageView):
             newest_url="?" + urlencode(query) if has_newer else "",
         )
         return context
+
+
+def export_urls(slug: str, filters: dict[str, Any]) -> dict[str, str]:
+    """The decision export's CSV and JSON addresses with the log's valid filters, times in
+    RFC 3339 as the API reads them."""
+    query = urlencode(
+        {k: v.isoformat() if isinstance(v, datetime) else v for k, v in filters.items()}
+    )
+    return {
+        fmt: reverse(f"api:export-decisions-{fmt}", args=[slug]) + (f"?{query}" if query else "")
+        for fmt in ("csv", "json")
+    }
 
 
 def request_rows(request: dict[str, Any], masked: list[str]) -> list[dict[str, Any]]:
