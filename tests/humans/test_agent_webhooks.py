@@ -4,6 +4,9 @@ only of that agent's own approvals and handoffs, audited with the agent as actor
 (and disabled) by people."""
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from django.db import transaction
@@ -14,9 +17,11 @@ from apps.agents import services as agent_services
 from apps.agents.models import Agent
 from apps.audit.models import AuditEvent
 from apps.core.errors import Conflict
-from apps.humans import services
+from apps.humans import services, tasks
 from apps.humans.constants import MAX_AGENT_WEBHOOK_ENDPOINTS, WebhookStatus
 from apps.humans.models import WebhookEndpoint, WebhookMessage
+from apps.policies import services as policy_services
+from apps.policies.models import PolicyVersion
 from tests.factories import record_routed_decision
 from tests.humans.webhook_receiver import Receiver
 
@@ -293,8 +298,6 @@ def test_an_agents_webhook_is_told_only_of_its_own_approvals_and_handoffs(world,
     services.approval_decide(approval=own, by=world.people["member"], verdict="approve")
     handoff = copilot.handoff()
     services.handoff_close(handoff=handoff, by=world.people["member"], follow_up="Send the quote.")
-    from apps.policies import services as policy_services
-    from apps.policies.models import PolicyVersion
 
     version = PolicyVersion.objects.get(policy__organization=world.org, number=3)
     policy_services.policy_version_publish(version=version, by=world.people["reviewer"])
@@ -316,7 +319,7 @@ def test_an_agents_webhook_is_told_only_of_its_own_approvals_and_handoffs(world,
     ]
     assert [event for event, _ in told(theirs)] == ["approval.created", "approval.resolved"]
     assert told(theirs)[1][1] == other.public_id
-    # The organization's own endpoint is told of everything, as before.
+    # The organization's own endpoint is told of everything, its agents' events included.
     assert [m.event_type for m in WebhookMessage.objects.filter(endpoint=everything)] == [
         "policy_version.published",
         "handoff.resolved",
@@ -340,7 +343,6 @@ def test_a_disabled_agent_webhook_is_told_nothing(world, copilot):
 def test_the_agents_receiver_gets_its_approvals_resolution_signed(
     world, settings, monkeypatch, django_capture_on_commit_callbacks
 ):
-    from apps.humans import tasks
 
     settings.MANDATE_WEBHOOKS_ALLOW_PRIVATE = True
     monkeypatch.setattr(tasks.deliver_webhook, "delay", lambda *a: tasks.deliver_webhook(*a))
@@ -421,9 +423,6 @@ def test_rotation_of_an_agents_webhook_is_refused_by_the_service(world, copilot)
 def test_schemathesis_finds_nothing_on_the_agent_webhooks(live_server, world, tmp_path):
     """Driven from the served schema with the agent's key: no 5xx, every answer as described
     (registrations past the cap answer 409, which the schema names)."""
-    import subprocess
-    import sys
-    from pathlib import Path
 
     raw = Caller(world, "copilot").raw
     command = [

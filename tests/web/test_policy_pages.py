@@ -6,8 +6,12 @@ from html.parser import HTMLParser
 
 import pytest
 
+from apps.audit.models import AuditEvent
+from apps.policies import services
 from apps.policies.constants import VersionState
 from apps.policies.models import PolicyVersion
+from apps.policies.services import policy_version_create, policy_version_edit
+from tests.conftest import SIMPLE_DOCUMENT
 
 
 def page(world, rest):
@@ -116,7 +120,6 @@ TRICKY = {
 
 def test_posting_the_rendered_editor_back_changes_nothing(world, client):
     """Empty allow-lists (nothing allowed) and the document's order survive a save."""
-    from apps.policies.services import policy_version_edit
 
     draft = PolicyVersion.objects.get(policy__key="pipeline", number=1)
     policy_version_edit(version=draft, by=world.people["author"], document=TRICKY)
@@ -254,7 +257,6 @@ def test_import_page_errors(world, client):
     ],
 )
 def test_catalog_form_errors_save_nothing(world, client, data, message):
-    from apps.audit.models import AuditEvent
 
     client.force_login(world.people["author"])
     before = AuditEvent.objects.count()
@@ -300,10 +302,8 @@ def test_half_set_triggers_are_errors_not_silently_dropped(world, client, fields
 
 
 def test_history_compares_each_version_with_its_source(world, client):
-    from apps.policies.services import policy_version_create
 
     policy = PolicyVersion.objects.get(policy__key="pipeline", number=1).policy
-    from tests.conftest import SIMPLE_DOCUMENT
 
     policy_version_create(
         policy=policy,
@@ -321,8 +321,6 @@ def test_history_is_a_timeline_of_every_version_with_its_diff(world, client):
     """Every version, newest first, with who moved it through its life and when, its hash,
     what it changed from its predecessor, and a link to the decisions it made; read-only for
     an auditor."""
-    from apps.policies import services
-    from tests.conftest import SIMPLE_DOCUMENT
 
     author, reviewer = world.people["author"], world.people["reviewer"]
     v3 = PolicyVersion.objects.get(policy__key="pipeline", number=3)
