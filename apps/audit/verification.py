@@ -242,7 +242,14 @@ def audit_verify(
         )
     ]
     kept = [c for c in checkpoints or [] if int(c.get("organization_id", -1)) == organization.pk]
+    # An auditor's file usually holds the database's own checkpoints again: each statement
+    # (organization, seq, signature) is checked and counted once.
+    distinct = {
+        (int(c["organization_id"]), int(c["seq"]), str(c.get("signature", ""))): c
+        for c in held + kept
+    }
+    statements = list(distinct.values())
     seen: dict[int, str] = {}
-    _walk(organization, result, seen, {int(c["seq"]) for c in held + kept})
-    _hold_against(result, seen, held + kept)
+    _walk(organization, result, seen, {int(c["seq"]) for c in statements})
+    _hold_against(result, seen, statements)
     return result

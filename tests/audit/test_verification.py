@@ -176,3 +176,33 @@ def test_the_command_reports_and_fails(chain, tmp_path):
     assert failed.value.code == 1
     assert "altered" in errors.getvalue()
     assert "#2" in errors.getvalue()
+
+
+def _documents(world):
+    return [checkpoint_document(c) for c in AuditCheckpoint.objects.filter(organization=world.org)]
+
+
+def test_a_kept_copy_of_the_databases_checkpoint_counts_once(chain):
+    audit_checkpoints_take()
+    result = _verify(chain, checkpoints=_documents(chain) * 2)
+    assert result.ok, result.problems
+    assert result.checkpoints_checked == 1
+
+
+def test_a_forged_statement_of_the_same_event_is_still_checked(chain):
+    audit_checkpoints_take()
+    (forged,) = _documents(chain)
+    forged["signature"] = "0" * 64
+    result = _verify(chain, checkpoints=[forged])
+    assert result.checkpoints_checked == 2
+    assert not result.ok
+
+
+def test_the_command_counts_one_checkpoint_in_the_singular(chain, tmp_path):
+    audit_checkpoints_take()
+    kept = tmp_path / "kept.json"
+    kept.write_text(json.dumps(_documents(chain)))
+    out = StringIO()
+    call_command("verify_audit", chain.org.slug, checkpoints=kept, stdout=out)
+    assert "1 checkpoint holds" in out.getvalue()
+    assert "checkpoints hold" not in out.getvalue()

@@ -41,7 +41,7 @@ class Command(BaseCommand):
                 if not as_json:
                     self.stdout.write(
                         f"{result.organization}: OK — {result.events} events, head "
-                        f"#{result.head_seq}, {result.checkpoints_checked} checkpoints hold"
+                        f"#{result.head_seq}, {checkpoints_hold(result.checkpoints_checked)}"
                     )
                 continue
             for finding in result.problems:
@@ -57,3 +57,7 @@ class Command(BaseCommand):
         except (OSError, ValueError) as exc:
             raise CommandError(f"Cannot read checkpoints from {path}: {exc}") from exc
         return data if isinstance(data, list) else [data]
+
+
+def checkpoints_hold(count: int) -> str:
+    return f"{count} checkpoint holds" if count == 1 else f"{count} checkpoints hold"
