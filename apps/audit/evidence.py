@@ -7,7 +7,8 @@ period, in one zip written entry by entry to a file (never built in memory).
     policies/<policy>/v<n>.yaml|json   the documents themselves
     decisions/statistics.csv|json  decisions by agent, action and decision (counted by the
                                    database), with the outcomes agents reported
-    humans/approvals.csv|json      approvals created in the period, with their timings
+    humans/approvals.csv|json      approvals created in the period, with their timings and
+                                   the final draft of an edited one
     humans/handoffs.csv|json       handoffs created in the period, with their timings
     audit/events.csv|json          the change log: every audit event of the period, with the
                                    hashes that chain them
@@ -363,6 +364,7 @@ APPROVAL_FIELDS: tuple[tuple[str, str], ...] = (
     ("decided_at", "decided_at"),
     ("decided_by", "decided_by__username"),
     ("comment", "comment"),
+    ("final_draft", "final_draft"),  # what was sent after an edit; JSON text in the CSV
 )
 APPROVAL_COLUMNS = [name for name, _ in APPROVAL_FIELDS] + [
     "seconds_to_decision",

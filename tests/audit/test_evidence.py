@@ -350,3 +350,36 @@ def test_the_summary_prints_to_pdf(history, api_as, tmp_path):
         )
     assert pdf.read_bytes().startswith(b"%PDF")
     assert pdf.stat().st_size > 10_000
+
+
+def test_an_edited_approval_carries_its_final_draft_and_comment(world, api_as):
+    approval = Approval.objects.get(organization=world.org)
+    final = {**(approval.draft or {}), "discount_pct": 7, "note": "=capped"}
+    human_services.approval_decide(
+        approval=approval,
+        by=world.people["member"],
+        verdict="edit",
+        comment="Capped at 7%.",
+        final_draft=final,
+    )
+    archive, _, _ = fetch(api_as(world.people["auditor"]), world.org.slug)
+    (row,) = read_csv(archive, "humans/approvals.csv")
+    assert row["status"] == "edited"
+    assert row["comment"] == "Capped at 7%."
+    assert json.loads(row["final_draft"]) == final  # JSON text, not a Python repr
+    (entry,) = json.loads(archive.read("humans/approvals.json"))
+    assert entry["final_draft"] == final
+
+
+def test_an_approval_approved_as_written_has_no_final_draft(history, api_as):
+    archive, _, _ = fetch(api_as(history.people["auditor"]), history.org.slug)
+    (row,) = read_csv(archive, "humans/approvals.csv")
+    assert "final_draft" in row
+    assert row["final_draft"] == ""
+
+
+def test_the_summary_counts_one_checkpoint_in_the_singular(history, api_as):
+    archive, _, _ = fetch(api_as(history.people["auditor"]), history.org.slug, since=history.since)
+    html = archive.read("summary.html").decode()
+    assert "1 signed checkpoint holds." in html
+    assert "checkpoint hold." not in html
