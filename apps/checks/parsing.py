@@ -22,8 +22,9 @@ class CheckInputError(Exception):
 
 def decode_body(raw: bytes | str) -> Any:
     """A check body as the agent API reads it: UTF-8 JSON without NaN, Infinity or numbers
-    out of range, nested at most MAX_JSON_DEPTH levels, its text storable as received."""
-    return decode_json(raw, max_depth=MAX_JSON_DEPTH)
+    out of range, nested at most MAX_JSON_DEPTH levels, text PostgreSQL cannot store replaced
+    (the decision recorded is exactly the one made)."""
+    return decode_json(raw, max_depth=MAX_JSON_DEPTH, replace=True)
 
 
 def _string(value: Any) -> bool:

@@ -9,11 +9,15 @@ from typing import Any
 
 
 class BodyError(Exception):
-    """A body that is not a JSON document the API accepts; `code` is the API's."""
+    """A body that is not a JSON document the API accepts; `code` is the API's, `path` the
+    place in the body when there is one."""
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: str, message: str, path: str = "") -> None:
         super().__init__(message)
-        self.code, self.message = code, message
+        self.code, self.message, self.path = code, message, path
+
+
+UNSTORABLE = "NUL characters and lone surrogates are not allowed."
 
 
 def _no_constants(name: str) -> Any:
@@ -38,26 +42,41 @@ def _storable_text(value: str) -> str:
     return value
 
 
-def _inspected(body: Any, max_depth: int) -> Any:
-    """The body with its text made storable; BodyError when nested too deep. One walk."""
+def _inspected(body: Any, max_depth: int, replace: bool) -> Any:
+    """The body with its text made storable (or BodyError naming the first text that is not,
+    when not `replace`); BodyError when nested too deep. One walk."""
 
-    def walk(node: Any, depth: int) -> Any:
+    def text(value: str, path: str) -> str:
+        stored = _storable_text(value)
+        if stored != value and not replace:
+            raise BodyError("invalid", UNSTORABLE, path or "_")
+        return stored
+
+    def walk(node: Any, depth: int, path: str) -> Any:
         if depth > max_depth:
             raise BodyError("too_deep", f"The body is nested more than {max_depth} levels deep.")
         if isinstance(node, str):
-            return _storable_text(node)
+            return text(node, path)
         if isinstance(node, dict):
-            return {_storable_text(k): walk(v, depth + 1) for k, v in node.items()}
+            walked = {}
+            for key, value in node.items():
+                here = f"{path}.{key}" if path else key
+                walked[text(key, here)] = walk(value, depth + 1, here)
+            return walked
         if isinstance(node, list):
-            return [walk(v, depth + 1) for v in node]
+            return [
+                walk(value, depth + 1, f"{path}.{i}" if path else str(i))
+                for i, value in enumerate(node)
+            ]
         return node
 
-    return walk(body, 1)
+    return walk(body, 1, "")
 
 
-def decode_json(raw: bytes | str, *, max_depth: int) -> Any:
+def decode_json(raw: bytes | str, *, max_depth: int, replace: bool = False) -> Any:
     """A request body as the API reads it: UTF-8 JSON without NaN, Infinity or numbers out
-    of range, nested at most `max_depth` levels, its text storable as received."""
+    of range, nested at most `max_depth` levels, and text PostgreSQL can store — refused
+    where it cannot (NUL, lone surrogates), or with `replace`, those replaced by U+FFFD."""
     if isinstance(raw, bytes):
         try:
             raw = raw.decode("utf-8")
@@ -67,4 +86,4 @@ def decode_json(raw: bytes | str, *, max_depth: int) -> Any:
         body = json.loads(raw, parse_constant=_no_constants, parse_float=_finite)
     except (ValueError, RecursionError) as exc:
         raise BodyError("malformed_json", f"The body is not valid JSON: {exc}") from exc
-    return _inspected(body, max_depth)
+    return _inspected(body, max_depth, replace)
