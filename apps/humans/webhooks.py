@@ -7,8 +7,10 @@ import base64
 import hashlib
 import ipaddress
 import json
+import logging
 import os
 import socket
+import ssl
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -33,6 +35,7 @@ from apps.humans.constants import (
 )
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+logger = logging.getLogger(__name__)
 
 
 # ---- secrets and signatures ----------------------------------------------------------------
@@ -246,6 +249,38 @@ def _cause(exc: BaseException) -> BaseException:
     return seen
 
 
+def failure_message(exc: BaseException, cause: BaseException, *, timeout: float, host: str) -> str:
+    """Why an attempt got no answer, in words the webhooks page can show (not
+    `gaierror: [Errno -2] Name or service not known`)."""
+    if isinstance(cause, UnsafeDestination):
+        return f"Refused: {cause}."
+    if isinstance(exc, requests.Timeout) or isinstance(cause, TimeoutError):
+        doing = " connecting" if isinstance(exc, requests.ConnectTimeout) else ""
+        return f"Timed out after {timeout:g} s{doing}."
+    if isinstance(cause, socket.gaierror):
+        named = f" {host}" if host else ""
+        return f"The host name{named} could not be resolved."
+    if isinstance(cause, ssl.SSLError) or isinstance(exc, requests.exceptions.SSLError):
+        return f"TLS error: {_tls_reason(cause)}."
+    if isinstance(cause, ConnectionRefusedError):
+        return "Connection refused: nothing accepts connections at that address and port."
+    if isinstance(cause, ConnectionResetError):
+        return "The receiver closed the connection without answering."
+    if isinstance(cause, OSError) and cause.strerror:
+        return f"Could not connect: {cause.strerror[:1].lower()}{cause.strerror[1:]}."
+    return f"Could not deliver: {cause}." if str(cause) else "Could not deliver."
+
+
+def _tls_reason(cause: BaseException) -> str:
+    verify = getattr(cause, "verify_message", None)
+    if verify:
+        return f"the certificate could not be verified ({verify})"
+    reason = getattr(cause, "reason", None)
+    if isinstance(reason, str) and reason:
+        return reason.replace("_", " ").lower()
+    return str(cause) or "the secure connection could not be set up"
+
+
 def _text(raw: bytes | str, limit: int) -> str:
     text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
     return text.replace("\x00", "\ufffd")[:limit]
@@ -279,12 +314,9 @@ def post(url: str, *, body: str, headers: dict[str, str], timeout: float) -> Res
                 response.close()
     except requests.RequestException as exc:
         cause = _cause(exc)
-        if isinstance(cause, UnsafeDestination):
-            message = f"Refused: {cause}."
-        elif isinstance(exc, requests.Timeout):
-            message = f"Timed out after {timeout:g} s."
-        else:
-            message = f"{type(cause).__name__}: {cause}"
+        # The page shows what a person can act on; the exception itself goes to the log.
+        logger.info("Webhook attempt to %s failed: %r", url_for_audit(url), cause)
+        message = failure_message(exc, cause, timeout=timeout, host=urlsplit(url).hostname or "")
         return Result(None, _text(message, 1000), "", _elapsed(started))
     error = "" if 200 <= response.status_code < 300 else f"HTTP {response.status_code}"
     if 300 <= response.status_code < 400:
