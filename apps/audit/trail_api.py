@@ -12,6 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps.audit.api import AUDIT_FILTERS
+from apps.audit.evidence_api import EvidenceEventOut
 from apps.audit.models import AuditCheckpoint, AuditEvent
 from apps.audit.selectors import audit_events_list
 from apps.audit.verification import audit_verify, checkpoint_document
@@ -34,30 +35,24 @@ class CheckpointCursor(KeysetPagination):
     max_page_size = 1000
 
 
-class AuditEventOut(serializers.ModelSerializer):
+class AuditEventOut(EvidenceEventOut):
+    """An event as the evidence chain shows it, with what changed, from where, and its link
+    to the event before."""
+
     actor_type = serializers.CharField(help_text="person, agent or system")
     actor = serializers.CharField(help_text="A username, an agent's key or a task's name.")
     before = serializers.JSONField(allow_null=True, help_text="The changed fields before.")
     after = serializers.JSONField(allow_null=True, help_text="The changed fields after.")
 
-    class Meta:
-        model = AuditEvent
+    class Meta(EvidenceEventOut.Meta):
         fields = [
-            "seq",
-            "at",
-            "actor_type",
-            "actor",
-            "verb",
-            "object_type",
-            "object_id",
-            "object_repr",
+            *EvidenceEventOut.Meta.fields,
             "before",
             "after",
             "ip",
             "user_agent",
             "via",
             "prev_hash",
-            "hash",
         ]
 
 
