@@ -15,8 +15,9 @@ from apps.audit.api import AUDIT_FILTERS
 from apps.audit.evidence_api import EvidenceEventOut
 from apps.audit.models import AuditCheckpoint, AuditEvent
 from apps.audit.selectors import audit_events_list
+from apps.audit.signals import SIGN_INS
 from apps.audit.verification import audit_verify, checkpoint_document
-from apps.core.api import KeysetPagination, datetime_param, query_param
+from apps.core.api import KeysetPagination, boolean_param, datetime_param, query_param
 from apps.organizations.constants import Capability
 from apps.organizations.tenancy import OrganizationAPIView
 
@@ -100,6 +101,7 @@ class AuditEventListView(OrganizationAPIView):
             object_type=query_param(request, "object_type") or "",
             since=datetime_param(request, "since"),
             until=datetime_param(request, "until"),
+            exclude_verbs=SIGN_INS if boolean_param(request, "hide_sign_ins") else (),
         )
 
     @extend_schema(

@@ -118,3 +118,11 @@ def test_download_links_carry_the_filters_to_the_export(auditor):
 def test_without_filters_the_links_export_everything(auditor):
     html = auditor.client.get(auditor.page).content.decode()
     assert export_link(html, "export-csv") == f"/api/v1/orgs/{auditor.org.slug}/exports/audit.csv"
+
+
+def test_the_trail_api_hides_sign_ins_too(auditor):
+    sign_in = record(auditor, SIGNED_IN, object_type="accounts.user")
+    url = f"/api/v1/orgs/{auditor.org.slug}/audit-events/"
+    shown = auditor.client.get(url, {"hide_sign_ins": "true", "page_size": 200}).json()
+    assert sign_in.seq not in {e["seq"] for e in shown["results"]}
+    assert auditor.client.get(url, {"hide_sign_ins": "maybe"}).status_code == 400
