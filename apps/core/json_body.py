@@ -1,7 +1,7 @@
 """Reading a JSON request body the way every API path of the site does: UTF-8 only, no
-NaN or Infinity or numbers out of range, bounded nesting, and text PostgreSQL can store
-(NUL and lone surrogates become U+FFFD) — so that bad input is a 400 naming what is wrong,
-never a database error."""
+NaN or Infinity or numbers out of range, bounded nesting — and text PostgreSQL cannot store
+(NUL, lone surrogates) replaced where nothing narrower says what the text may be — so that
+bad input is a 400 naming what is wrong, never a database error."""
 
 import json
 import math
@@ -9,15 +9,11 @@ from typing import Any
 
 
 class BodyError(Exception):
-    """A body that is not a JSON document the API accepts; `code` is the API's, `path` the
-    place in the body when there is one."""
+    """A body that is not a JSON document the API accepts; `code` is the API's."""
 
-    def __init__(self, code: str, message: str, path: str = "") -> None:
+    def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
-        self.code, self.message, self.path = code, message, path
-
-
-UNSTORABLE = "NUL characters and lone surrogates are not allowed."
+        self.code, self.message = code, message
 
 
 def _no_constants(name: str) -> Any:
@@ -42,41 +38,43 @@ def _storable_text(value: str) -> str:
     return value
 
 
+def storable(value: Any) -> Any:
+    """A JSON value with every text in it (keys too) made storable: for free JSON a person or
+    an agent sends (a draft, a context package), which no schema constrains further."""
+    if isinstance(value, str):
+        return _storable_text(value)
+    if isinstance(value, dict):
+        return {_storable_text(k): storable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [storable(v) for v in value]
+    return value
+
+
 def _inspected(body: Any, max_depth: int, replace: bool) -> Any:
-    """The body with its text made storable (or BodyError naming the first text that is not,
-    when not `replace`); BodyError when nested too deep. One walk."""
+    """The body, its text made storable when `replace`; BodyError when nested too deep.
+    One walk."""
 
-    def text(value: str, path: str) -> str:
-        stored = _storable_text(value)
-        if stored != value and not replace:
-            raise BodyError("invalid", UNSTORABLE, path or "_")
-        return stored
-
-    def walk(node: Any, depth: int, path: str) -> Any:
+    def walk(node: Any, depth: int) -> Any:
         if depth > max_depth:
             raise BodyError("too_deep", f"The body is nested more than {max_depth} levels deep.")
         if isinstance(node, str):
-            return text(node, path)
+            return _storable_text(node) if replace else node
         if isinstance(node, dict):
-            walked = {}
-            for key, value in node.items():
-                here = f"{path}.{key}" if path else key
-                walked[text(key, here)] = walk(value, depth + 1, here)
-            return walked
+            return {
+                (_storable_text(k) if replace else k): walk(v, depth + 1) for k, v in node.items()
+            }
         if isinstance(node, list):
-            return [
-                walk(value, depth + 1, f"{path}.{i}" if path else str(i))
-                for i, value in enumerate(node)
-            ]
+            return [walk(v, depth + 1) for v in node]
         return node
 
-    return walk(body, 1, "")
+    return walk(body, 1)
 
 
 def decode_json(raw: bytes | str, *, max_depth: int, replace: bool = False) -> Any:
     """A request body as the API reads it: UTF-8 JSON without NaN, Infinity or numbers out
-    of range, nested at most `max_depth` levels, and text PostgreSQL can store — refused
-    where it cannot (NUL, lone surrogates), or with `replace`, those replaced by U+FFFD."""
+    of range, nested at most `max_depth` levels. With `replace`, text PostgreSQL cannot store
+    (NUL, lone surrogates) becomes U+FFFD; without, it is left for the fields to refuse (a
+    text field's pattern) or make storable (free JSON, `storable`)."""
     if isinstance(raw, bytes):
         try:
             raw = raw.decode("utf-8")

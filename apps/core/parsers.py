@@ -15,8 +15,8 @@ MAX_BODY_DEPTH = 64
 
 class JSONBodyParser(JSONParser):
     """Every API body read one way (apps.core.json_body): what Python could not walk is a
-    400 with its own code (malformed_json, too_deep), and text PostgreSQL could not store a
-    400 naming where it is — never a database error."""
+    400 with its own code (malformed_json, too_deep), never a server error. Text is left to
+    the fields: a text field's pattern refuses NUL; free JSON is made storable."""
 
     max_depth = MAX_BODY_DEPTH
 
@@ -26,5 +26,4 @@ class JSONBodyParser(JSONParser):
                 stream.read() if stream is not None else b"", max_depth=self.max_depth
             )
         except BodyError as exc:
-            fields = {exc.path: exc.message} if exc.path else None
-            raise ValidationFailed(exc.message, code=exc.code, fields=fields) from exc
+            raise ValidationFailed(exc.message, code=exc.code) from exc

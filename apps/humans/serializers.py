@@ -15,6 +15,7 @@ from apps.core.api import (
     Text,
     text_field,
 )
+from apps.core.json_body import storable
 from apps.humans.constants import (
     AGENT_WEBHOOK_EVENT_CHOICES,
     AGENT_WEBHOOK_EVENTS,
@@ -52,6 +53,7 @@ class _Package(serializers.JSONField):
             raise serializers.ValidationError("Must be a JSON object.")
         if self.non_empty and not value:
             raise serializers.ValidationError("Must not be empty.")
+        value = storable(value)  # NUL and lone surrogates: U+FFFD, as the check path does
         if len(json.dumps(value)) > MAX_PACKAGE_BYTES:
             raise serializers.ValidationError(f"At most {MAX_PACKAGE_BYTES // 1024} KiB.")
         missing = [k for k in self.required_keys if not value.get(k)]

@@ -9,7 +9,6 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from apps.agents import services as agent_services
-from apps.core.json_body import UNSTORABLE
 from apps.humans import services
 from apps.humans.models import Approval, Handoff, Outcome
 from tests.conftest import record_decision, record_routed_decision
@@ -239,8 +238,9 @@ def _raw(loop, path: str, text: str):
     return loop.client.generic("POST", path, text.encode(), content_type="application/json")
 
 
-def test_text_the_database_cannot_hold_is_refused_by_its_path(loop):
-    """NUL and lone surrogates cannot be stored as they are: a 400 naming where, not a 500."""
+def test_text_the_database_cannot_hold_is_stored_replaced_in_a_draft(loop):
+    """NUL and lone surrogates cannot be stored as they are: U+FFFD, as the check path
+    stores them, not a 500."""
     body = json.dumps(
         {
             "decision_id": loop.asked.decision_id,
@@ -249,9 +249,9 @@ def test_text_the_database_cannot_hold_is_refused_by_its_path(loop):
         }
     )
     response = _raw(loop, "/api/v1/approvals", body)
-    assert response.status_code == 400, response.content
-    assert response.json()["error"]["fields"] == {"draft.body": UNSTORABLE}
-    assert not Approval.objects.filter(decision__decision_id=loop.asked.decision_id).exists()
+    assert response.status_code == 201, response.content
+    stored = Approval.objects.get(public_id=response.json()["id"]).draft
+    assert stored["body"] == "Hi\ufffdthere \ufffd"
 
 
 @pytest.mark.parametrize(
