@@ -126,6 +126,7 @@ API_ENDPOINTS: list[Endpoint] = [
     ),
     Endpoint("POST", "approvals/{approval}/reject/", Capability.WORK_INBOX, {"comment": "No."}),
     Endpoint("GET", "handoffs/", Capability.WORK_INBOX),
+    Endpoint("GET", "handoffs/response-times/", Capability.WORK_INBOX),
     Endpoint("GET", "handoffs/{handoff}/", Capability.WORK_INBOX),
     Endpoint("POST", "handoffs/{handoff}/claim/", Capability.WORK_INBOX),
     Endpoint(
@@ -136,6 +137,15 @@ API_ENDPOINTS: list[Endpoint] = [
         "handoffs/{handoff}/hand-back/",
         Capability.WORK_INBOX,
         {"follow_up": "Send the quote."},
+    ),
+    Endpoint("GET", "trust/", Capability.VIEW_DECISIONS),
+    # The world's record supports nothing: allowed, and refused for the state (409).
+    Endpoint(
+        "POST",
+        "trust/propose/",
+        Capability.AUTHOR_POLICIES,
+        {"agent": "copilot", "action": "draft_proposal", "days": 30},
+        409,
     ),
     Endpoint("GET", "webhooks/", Capability.MANAGE_WEBHOOKS),
     Endpoint(

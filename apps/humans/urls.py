@@ -3,7 +3,7 @@ organization."""
 
 from django.urls import path
 
-from apps.humans import agent_api, api
+from apps.humans import agent_api, api, reports_api
 
 agent_urlpatterns = [
     path("approvals", agent_api.ApprovalSubmitView.as_view(), name="approval-submit"),
@@ -47,6 +47,12 @@ urlpatterns = [
         name="approval-reject",
     ),
     path(ORG + "handoffs/", api.HandoffListView.as_view(), name="handoff-list"),
+    # Before the handoff detail, whose id it would otherwise be taken for.
+    path(
+        ORG + "handoffs/response-times/",
+        reports_api.HandoffSlaView.as_view(),
+        name="handoff-response-times",
+    ),
     path(
         ORG + "handoffs/<str:handoff_id>/", api.HandoffDetailView.as_view(), name="handoff-detail"
     ),
@@ -65,6 +71,8 @@ urlpatterns = [
         api.HandoffHandBackView.as_view(),
         name="handoff-hand-back",
     ),
+    path(ORG + "trust/", reports_api.TrustView.as_view(), name="trust"),
+    path(ORG + "trust/propose/", reports_api.TrustProposeView.as_view(), name="trust-propose"),
     path(ORG + "webhooks/", api.WebhookListView.as_view(), name="webhook-list"),
     path(ORG + "webhooks/<str:webhook>/", api.WebhookDetailView.as_view(), name="webhook-detail"),
     path(

@@ -14,12 +14,14 @@ from django.db.models import Max
 from django.utils import timezone
 
 from apps.accounts.models import User
+from apps.agents.models import Agent
 from apps.audit.services import audit_record
 from apps.catalogs.selectors import catalog_keys
 from apps.core.epoch import check_state_changed
 from apps.core.errors import Conflict, PermissionRefused, ValidationFailed
 from apps.humans.constants import WebhookEvent
 from apps.humans.services import events_emit
+from apps.humans.trust import trust_recommendation
 from apps.humans.webhooks import policy_version_data
 from apps.policies import document as doc_module
 from apps.policies.constants import Mode, VersionState
@@ -209,6 +211,35 @@ def policy_version_create_autonomous(
         after={"action": action, "mode": Mode.AUTONOMOUS.value, "evidence": evidence},
     )
     return version
+
+
+@transaction.atomic
+def policy_version_propose_autonomous(
+    *, agent: Agent, action: str, days: int, by: User
+) -> PolicyVersion:
+    """A trust recommendation made a draft version of the agent's policy. The record is read
+    again under the policy's lock: a stale page or a forged request proposes nothing the
+    evidence does not support, and nothing twice while an open version already proposes it."""
+    if agent.policy_id is not None:
+        Policy.objects.select_for_update().filter(pk=agent.policy_id).values("pk").get()
+    recommendation = trust_recommendation(agent=agent, action=action, days=days)
+    if agent.policy is None or recommendation is None:
+        raise Conflict(
+            f"The record of the last {days} days does not support making "
+            f"{action or 'that action'} autonomous; nothing was proposed.",
+            code="not_recommended",
+            fields={"action": "Not recommended for this agent."},
+        )
+    if recommendation.proposed_in is not None:
+        number = recommendation.proposed_in.number
+        raise Conflict(
+            f"Version {number} already makes {action} autonomous; nothing was proposed.",
+            code="already_proposed",
+            fields={"action": f"Proposed in version {number}."},
+        )
+    return policy_version_create_autonomous(
+        policy=agent.policy, by=by, action=action, evidence=recommendation.evidence
+    )
 
 
 @transaction.atomic

@@ -27,12 +27,12 @@ ROOT = Path(__file__).resolve().parents[2]
 SCHEMATHESIS = str(Path(sys.executable).with_name("schemathesis"))
 # Organizations, members, invitations, teams, catalogs, policies and their versions, agents
 # and keys, the kill switch, the decision log, tokens and the document format; the human loop
-# (approvals, handoffs, webhooks and their deliveries), the exports, the evidence chain and
-# the audit trail with its verification and checkpoints.
+# (approvals, handoffs and their response times, webhooks and their deliveries, trust), the
+# exports, the evidence chain and the audit trail with its verification and checkpoints.
 MANAGEMENT_PATHS = (
     r"^/api/v1/(tokens/|policy-format|orgs/$|orgs/\{org\}/"
     r"($|members/|invitations/|teams/|catalog/|policies/|agents/|autonomy/|decisions/"
-    r"|approvals/|handoffs/|webhooks/|exports/|evidence/|audit-events/|audit/))"
+    r"|approvals/|handoffs/|trust/|webhooks/|exports/|evidence/|audit-events/|audit/))"
 )
 REVOKE = "/api/v1/tokens/{prefix}/revoke/"
 ORG = "acme-test"  # the world fixture's, where the token's owner is owner

@@ -2,13 +2,15 @@
 thresholds; and the draft one click proposes: only that action's mode changes, and the
 normal review still applies (its author may not approve it)."""
 
+import threading
 from collections.abc import Iterable
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
-from apps.agents.models import AgentKey
+from apps.agents.models import Agent, AgentKey
 from apps.audit.models import AuditEvent
 from apps.checks.grants import grant_from_key
 from apps.checks.models import Decision
@@ -299,3 +301,35 @@ def test_the_draft_is_refused_for_an_action_not_on_approval(world, action, says)
     assert refused.value.code == "not_on_approval"
     assert says in refused.value.message
     assert PolicyVersion.objects.count() == before
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks are PostgreSQL's")
+def test_two_people_proposing_at_once_make_one_draft(world):
+    active = activate(world)
+    record(world, ["approved"] * 20)
+    agent = Agent.objects.select_related("policy").get(organization=world.org, key="copilot")
+    barrier = threading.Barrier(2)
+    results = []
+
+    def propose(user):
+        barrier.wait()
+        try:
+            policy_services.policy_version_propose_autonomous(
+                agent=agent, action="draft_proposal", days=30, by=user
+            )
+            results.append("proposed")
+        except Conflict as refused:
+            results.append(refused.code)
+        finally:
+            connection.close()
+
+    threads = [
+        threading.Thread(target=propose, args=(world.people[role],)) for role in ("author", "owner")
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(results) == ["already_proposed", "proposed"]
+    assert PolicyVersion.objects.filter(based_on=active).count() == 1

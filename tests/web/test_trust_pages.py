@@ -136,3 +136,13 @@ def test_the_decision_log_shows_reported_outcomes(world, client, evidence):
     )
     assert ">executed: sent</span>" in page
     assert ">not executed: not sent</span>" in page
+
+
+def test_a_second_click_proposes_nothing_twice(world, client, evidence):
+    client.force_login(world.people["author"])
+    propose(client, world)  # from the page, then again from a stale copy of it
+    response = propose(client, world)
+    draft = PolicyVersion.objects.get(policy=evidence.policy, based_on=evidence)
+    page = client.get(response["Location"]).content.decode()
+    assert f"Version {draft.number} already makes draft_proposal autonomous" in page
+    assert "nothing was proposed" in page

@@ -11,9 +11,9 @@ from django.urls import reverse
 from apps.agents.models import Agent
 from apps.core.errors import ApplicationError
 from apps.humans.constants import REPORT_WINDOWS, report_window
-from apps.humans.trust import agents_trust, trust_recommendation, trust_thresholds
+from apps.humans.trust import agents_trust, trust_thresholds
 from apps.organizations.constants import Capability
-from apps.policies.services import policy_version_create_autonomous
+from apps.policies.services import policy_version_propose_autonomous
 from apps.web.views.base import OrganizationPageView
 
 
@@ -35,28 +35,18 @@ class TrustView(OrganizationPageView):
         return context
 
     def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        """Propose the recommended change as a draft; the record is read again here, so a
-        stale page or a forged form proposes nothing the evidence does not support."""
+        """Propose the recommended change as a draft; the service reads the record again, so
+        a stale page or a forged form proposes nothing the evidence does not support."""
         days = report_window(days=request.POST.get("days"))
         back = f"{reverse('web:trust', kwargs={'org': self.organization.slug})}?days={days}"
         action = request.POST.get("action", "").strip()[:200]
         agent = self.get_queryset().filter(key=request.POST.get("agent", "")).first()
-        recommendation = (
-            trust_recommendation(agent=agent, action=action, days=days) if agent else None
-        )
-        if agent is None or agent.policy is None or recommendation is None:
-            messages.error(
-                request,
-                f"The record of the last {days} days does not support making "
-                f"{action or 'that action'} autonomous; nothing was proposed.",
-            )
+        if agent is None:
+            messages.error(request, "No such agent; nothing was proposed.")
             return redirect(back)
         try:
-            version = policy_version_create_autonomous(
-                policy=agent.policy,
-                by=request.user,
-                action=action,
-                evidence=recommendation.evidence,
+            version = policy_version_propose_autonomous(
+                agent=agent, action=action, days=days, by=request.user
             )
         except ApplicationError as exc:
             messages.error(request, exc.message)
@@ -64,12 +54,12 @@ class TrustView(OrganizationPageView):
         messages.success(
             request,
             f"Draft version {version.number} makes {action} autonomous; everything else is as "
-            f"in version {recommendation.active_version.number}. Submit it for review: "
+            f"in version {version.based_on.number}. Submit it for review: "
             "a reviewer who did not write it approves it.",
         )
         return redirect(
             "web:policy-version",
             org=self.organization.slug,
-            policy=agent.policy.key,
+            policy=version.policy.key,
             number=version.number,
         )
