@@ -694,6 +694,34 @@ def test_an_internal_destination_is_a_conflict_naming_the_url(world, api_as):
     assert WebhookEndpoint.objects.filter(organization=world.org).count() == 1
 
 
+@pytest.mark.parametrize(
+    ("url", "status", "says"),
+    [
+        ("https://[2606:4700:4700::1111]/hook", 201, None),
+        ("https://[2001:db8::8a2e:370:7334]:8443/hook", 409, "private"),  # documentation
+        ("http://[fd00::1]/hook", 409, "private"),
+        ("http://[fe80::1]/hook", 409, "link-local"),
+        ("http://[::1]:8080/hook", 409, "loopback"),
+        ("http://[::ffff:10.0.0.1]/hook", 409, "private"),
+        ("http://[::g]/hook", 400, "Use an http:// or https:// URL"),
+        ("http://[1::2::3]/hook", 400, "Use an http:// or https:// URL"),
+        ("http://[fe80::1%25eth0]/hook", 400, "Use an http:// or https:// URL"),
+    ],
+)
+def test_ipv6_literals_are_destinations_like_any_other(world, api_as, url, status, says):
+    response = api_as(world.people["owner"]).post(
+        f"/api/v1/orgs/{world.org.slug}/webhooks/",
+        {"url": url, "events": ["approval.created"]},
+        format="json",
+    )
+    assert response.status_code == status, response.content
+    if says is None:
+        assert WebhookEndpoint.objects.get(public_id=response.json()["id"]).url == url
+    else:
+        assert says in response.json()["error"]["fields"]["url"]
+        assert not WebhookEndpoint.objects.filter(url=url).exists()
+
+
 def test_api_lists_deliveries_with_their_attempts(world, api_as, receiver, private_ok):
     receiver.statuses = [500, 200]
     endpoint = endpoint_for(world, receiver.url, events=["approval.created"])
