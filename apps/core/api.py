@@ -86,8 +86,10 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     code = next((c for cls, c in _DRF_CODES.items() if isinstance(exc, cls)), "error")
     if isinstance(exc, exceptions.ValidationError):
         fields = flatten_errors(exc.detail)
-        message = "The request is not valid: " + "; ".join(
-            f"{path}: {text}" for path, text in list(fields.items())[:5]
+        message = (
+            "The request is not valid: "
+            + "; ".join(f"{path}: {text.rstrip('.')}" for path, text in list(fields.items())[:5])
+            + "."
         )
         body = error_body(code, message, fields)
     else:

@@ -43,6 +43,7 @@ MAX_DETAIL = 1000
 # The windows, in days, the trust figures and the handoff service levels are shown over.
 REPORT_WINDOWS = (7, 30, 90)
 DEFAULT_REPORT_WINDOW = 30
+REPORT_WINDOW_MESSAGE = f"Use one of {', '.join(map(str, REPORT_WINDOWS))}."
 
 
 def report_window(*, days: Any) -> int:

@@ -10,19 +10,18 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps.agents.models import Agent
-from apps.core.api import StrictSerializer, query_param
+from apps.core.api import Integer, StrictSerializer, key_field, query_param
 from apps.core.errors import Conflict
 from apps.core.openapi import conflict
-from apps.humans.constants import DEFAULT_REPORT_WINDOW, REPORT_WINDOWS
+from apps.humans.constants import DEFAULT_REPORT_WINDOW, REPORT_WINDOW_MESSAGE, REPORT_WINDOWS
 from apps.humans.models import Handoff
 from apps.humans.sla import Spread, handoff_sla
 from apps.humans.trust import ActionTrust, AgentTrust, agents_trust, trust_thresholds
 from apps.organizations.constants import Capability
 from apps.organizations.tenancy import OrganizationAPIView
+from apps.policies.models import PolicyVersion
 from apps.policies.serializers import VersionOut
 from apps.policies.services import policy_version_propose_autonomous
-
-_WINDOW = f"Use one of {', '.join(str(d) for d in REPORT_WINDOWS)}."
 
 DAYS = OpenApiParameter(
     "days",
@@ -37,7 +36,7 @@ def _days(request: Request) -> int:
     if value is None:
         return DEFAULT_REPORT_WINDOW
     if value not in {str(d) for d in REPORT_WINDOWS}:
-        raise exceptions.ValidationError({"days": _WINDOW})
+        raise exceptions.ValidationError({"days": REPORT_WINDOW_MESSAGE})
     return int(value)
 
 
@@ -60,11 +59,7 @@ class SpreadOut(serializers.Serializer):
         }
 
 
-class TeamSlaOut(serializers.Serializer):
-    team = serializers.CharField(
-        source="team.key", default=None, allow_null=True, help_text="null: routed to no team."
-    )
-    name = serializers.CharField()
+class SlaFiguresOut(serializers.Serializer):
     received = serializers.IntegerField(help_text="Handoffs created in the window.")
     closed = serializers.IntegerField()
     breached = serializers.IntegerField(
@@ -77,11 +72,18 @@ class TeamSlaOut(serializers.Serializer):
     overdue_now = serializers.IntegerField()
 
 
+class TeamSlaOut(SlaFiguresOut):
+    team = serializers.CharField(
+        source="team.key", default=None, allow_null=True, help_text="null: routed to no team."
+    )
+    name = serializers.CharField()
+
+
 class HandoffSlaOut(serializers.Serializer):
     days = serializers.IntegerField()
     since = serializers.DateTimeField()
     teams = TeamSlaOut(many=True)
-    total = TeamSlaOut()
+    total = SlaFiguresOut(help_text="Every team's handoffs together.")
 
 
 class HandoffSlaView(OrganizationAPIView):
@@ -123,11 +125,20 @@ class ActionTrustOut(serializers.Serializer):
     proposed_in = serializers.SerializerMethodField(
         help_text="A later open version that already makes it autonomous."
     )
-    note = serializers.CharField()
+    note = serializers.SerializerMethodField(help_text="Why it is, or is not, recommended.")
+
+    def _proposed_in(self, row: ActionTrust) -> PolicyVersion | None:
+        return self.context.get("proposed", {}).get(row.action)
 
     def get_proposed_in(self, row: ActionTrust) -> int | None:
-        version = self.context.get("proposed", {}).get(row.action)
+        version = self._proposed_in(row)
         return version.number if version is not None else None
+
+    def get_note(self, row: ActionTrust) -> str:
+        version = self._proposed_in(row)
+        if version is None:
+            return row.note
+        return f"Version {version.number} ({version.get_state_display().lower()}) proposes it."
 
 
 class AgentTrustOut(serializers.Serializer):
@@ -162,13 +173,17 @@ class TrustOut(serializers.Serializer):
 
 
 class TrustProposeIn(StrictSerializer):
-    agent = serializers.CharField(max_length=50, help_text="The agent's key.")
-    action = serializers.CharField(max_length=200)
-    days = serializers.ChoiceField(
-        choices=list(REPORT_WINDOWS),
+    agent = key_field(max_length=64, help_text="The agent's key.")
+    action = key_field(max_length=64, help_text="The action's key.")
+    days = Integer(
         default=DEFAULT_REPORT_WINDOW,
-        help_text="The window whose record supports the change.",
+        help_text=f"The window whose record supports the change: {REPORT_WINDOW_MESSAGE}",
     )
+
+    def validate_days(self, value: int) -> int:
+        if value not in REPORT_WINDOWS:
+            raise serializers.ValidationError(REPORT_WINDOW_MESSAGE)
+        return value
 
 
 class TrustView(OrganizationAPIView):
@@ -197,7 +212,7 @@ class TrustView(OrganizationAPIView):
 
 class TrustProposeView(OrganizationAPIView):
     permission_map = {"POST": Capability.AUTHOR_POLICIES}
-    serializer_class = TrustProposeIn
+    serializer_class = VersionOut
     queryset = Agent.objects.select_related("policy", "organization")
 
     @extend_schema(
@@ -206,9 +221,9 @@ class TrustProposeView(OrganizationAPIView):
         responses={
             201: VersionOut,
             409: conflict(
-                "The organization has no such agent, its record does not support making that "
-                "action autonomous now, a later open version already does, or the policy has "
-                "no active version to change."
+                "`conflict`: the organization has no such agent; `not_recommended`: its record "
+                "over the window does not support making the action autonomous (or its policy "
+                "has no active version); `already_proposed`: a later open version already does."
             ),
         },
         description="A draft version of the agent's policy that makes the action autonomous, "

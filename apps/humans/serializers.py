@@ -34,6 +34,7 @@ from apps.humans.models import (
     WebhookEndpoint,
     WebhookMessage,
 )
+from apps.humans.webhooks import WEBHOOK_URL, WEBHOOK_URL_MESSAGE
 
 MAX_PACKAGE_BYTES = 256 * 1024
 MAX_NOTE = 5000  # a comment, a resolution, a follow-up
@@ -221,47 +222,6 @@ class HandoffHandBackIn(StrictSerializer):
 
 
 # ---- webhooks ------------------------------------------------------------------------------
-
-
-# An http(s) URI (RFC 3986: ASCII, non-ASCII percent-encoded) with a host (a DNS name, an
-# IPv4 address or a bracketed IPv6 address), an optional port and no credentials: what a
-# webhook destination may look like before its host is resolved.
-_H16 = r"[0-9A-Fa-f]{1,4}"
-_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])"
-_LS32 = rf"(?:{_H16}:{_H16}|{_OCTET}(?:\.{_OCTET}){{3}})"
-
-
-def _before_gap(most: int) -> str:
-    """RFC 3986's `[ *most( h16 ":" ) h16 ]`: what may stand before an IPv6 "::"."""
-    return rf"(?:(?:{_H16}:){{0,{most}}}{_H16})?"
-
-
-_IPV6 = (
-    "(?:"
-    + "|".join(
-        [
-            rf"(?:{_H16}:){{6}}{_LS32}",
-            rf"::(?:{_H16}:){{5}}{_LS32}",
-            *(rf"{_before_gap(n)}::(?:{_H16}:){{{4 - n}}}{_LS32}" for n in range(4)),
-            rf"{_before_gap(4)}::{_LS32}",
-            rf"{_before_gap(5)}::{_H16}",
-            rf"{_before_gap(6)}::",
-        ]
-    )
-    + ")"
-)
-_HOST = rf"(?:[A-Za-z0-9\-._~!$&'()*+,;=]+|\[{_IPV6}\])"
-_PORT = r"(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[0-9]{1,4})"
-_PATH = r"(?:%[0-9A-Fa-f]{2}|[A-Za-z0-9\-._~!$&'()*+,;=:@/])*"
-_QUERY = r"(?:%[0-9A-Fa-f]{2}|[A-Za-z0-9\-._~!$&'()*+,;=:@/?])*"
-WEBHOOK_URL = (
-    rf"^https?://{_HOST}(?::{_PORT})?"
-    rf"(?:/{_PATH})?(?:\?{_QUERY})?(?:#{_QUERY})?$"
-)
-WEBHOOK_URL_MESSAGE = (
-    "Use an http:// or https:// URL with a host and no credentials "
-    "(e.g. https://hooks.example.com/mandate)."
-)
 
 
 def _webhook_url(**kwargs: Any) -> Text:

@@ -141,6 +141,9 @@ class AgentTrust:
     actions: list[ActionTrust] = field(default_factory=list)
     recommendations: list[Recommendation] = field(default_factory=list)
 
+    def recommendation_for(self, action: str) -> Recommendation | None:
+        return next((r for r in self.recommendations if r.action == action), None)
+
 
 def _qualifies(figures: ActionTrust, thresholds: Thresholds) -> bool:
     if figures.mode != Mode.APPROVAL or figures.decided < thresholds.min_approvals:
@@ -284,12 +287,22 @@ def agents_trust(
     return result
 
 
-def trust_recommendation(
-    *, agent: Agent, action: str, days: int = DEFAULT_REPORT_WINDOW, now: datetime | None = None
-) -> Recommendation | None:
-    """The recommendation for one agent and action, if the record supports it now."""
-    figures = agents_trust(organization=agent.organization, days=days, now=now, agent=agent)
-    for recommendation in figures[0].recommendations if figures else []:
-        if recommendation.action == action:
-            return recommendation
-    return None
+def why_not_recommended(record: AgentTrust, action: str) -> str:
+    """In words, why an agent's record does not recommend making `action` autonomous."""
+    if record.agent.policy_id is None:
+        return "the agent follows no policy"
+    if record.active_version is None:
+        return "its policy has no active version"
+    figures = next((row for row in record.actions if row.action == action), None)
+    if figures is None:  # nothing asked of people in the window
+        spec = (record.active_version.document.get("actions") or {}).get(action) or {}
+        figures = ActionTrust(action=action, mode=spec.get("mode"))
+    note = _note(figures, trust_thresholds()).rstrip(".")
+    return note[:1].lower() + note[1:]
+
+
+def agent_trust(
+    *, agent: Agent, days: int = DEFAULT_REPORT_WINDOW, now: datetime | None = None
+) -> AgentTrust:
+    """One agent's record over the window, read now."""
+    return agents_trust(organization=agent.organization, days=days, now=now, agent=agent)[0]

@@ -9,6 +9,7 @@ import ipaddress
 import json
 import logging
 import os
+import re
 import socket
 import ssl
 import time
@@ -65,6 +66,47 @@ def signed_headers(secrets: list[str], *, msg_id: str, timestamp: int, body: str
 # ---- destinations ----------------------------------------------------------------------
 
 
+_H16 = r"[0-9A-Fa-f]{1,4}"
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])"
+_LS32 = rf"(?:{_H16}:{_H16}|{_OCTET}(?:\.{_OCTET}){{3}})"
+
+
+def _before_gap(most: int) -> str:
+    """RFC 3986's `[ *most( h16 ":" ) h16 ]`: what may stand before an IPv6 "::"."""
+    return rf"(?:(?:{_H16}:){{0,{most}}}{_H16})?"
+
+
+_IPV6 = (
+    "(?:"
+    + "|".join(
+        [
+            rf"(?:{_H16}:){{6}}{_LS32}",
+            rf"::(?:{_H16}:){{5}}{_LS32}",
+            *(rf"{_before_gap(n)}::(?:{_H16}:){{{4 - n}}}{_LS32}" for n in range(4)),
+            rf"{_before_gap(4)}::{_LS32}",
+            rf"{_before_gap(5)}::{_H16}",
+            rf"{_before_gap(6)}::",
+        ]
+    )
+    + ")"
+)
+_HOST = rf"(?:[A-Za-z0-9\-._~!$&'()*+,;=]+|\[{_IPV6}\])"
+_PORT = r"(?:6553[0-5]|655[0-2][0-9]|65[0-4][0-9]{2}|6[0-4][0-9]{3}|[1-5][0-9]{4}|[0-9]{1,4})"
+_PATH = r"(?:%[0-9A-Fa-f]{2}|[A-Za-z0-9\-._~!$&'()*+,;=:@/])*"
+_QUERY = r"(?:%[0-9A-Fa-f]{2}|[A-Za-z0-9\-._~!$&'()*+,;=:@/?])*"
+# An http(s) URI (RFC 3986: ASCII, non-ASCII percent-encoded) with a host (a DNS name, an
+# IPv4 address or a bracketed IPv6 address), an optional port and no credentials: what a
+# webhook destination may look like before its host is resolved.
+WEBHOOK_URL = (
+    rf"^https?://{_HOST}(?::{_PORT})?"
+    rf"(?:/{_PATH})?(?:\?{_QUERY})?(?:#{_QUERY})?$"
+)
+WEBHOOK_URL_MESSAGE = (
+    "Use an http:// or https:// URL with a host (a name, an IPv4 address, or an IPv6 address "
+    "in brackets) and no credentials (e.g. https://hooks.example.com/mandate)."
+)
+
+
 class UnsafeDestination(OSError):
     """A URL that must not be called: not http(s), or a host on an internal address."""
 
@@ -75,8 +117,11 @@ def allow_private() -> bool:
 
 def address_kind(address: Address) -> str:
     """What kind of internal address this is ("loopback", …), or "" for a public one."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
+    if isinstance(address, ipaddress.IPv6Address):
+        if address.ipv4_mapped is not None:
+            address = address.ipv4_mapped
+        elif address.is_site_local:  # fec0::/10: deprecated, still internal where used
+            return "site-local"
     for flag, kind in (  # the most telling name first: 127.0.0.1 is "private" too
         ("is_unspecified", "unspecified"),
         ("is_loopback", "loopback"),
@@ -114,9 +159,10 @@ def checked_addresses(host: str, port: int) -> list[Address]:
         for address in addresses:
             kind = address_kind(address)
             if kind:
+                article = "an" if kind[0] in "aeiou" else "a"
                 if host == str(address):
-                    raise UnsafeDestination(f"{address} is a {kind} address")
-                raise UnsafeDestination(f"{host} resolves to {address}, a {kind} address")
+                    raise UnsafeDestination(f"{address} is {article} {kind} address")
+                raise UnsafeDestination(f"{host} resolves to {address}, {article} {kind} address")
     return addresses
 
 
@@ -127,13 +173,15 @@ def url_refusal(url: str, *, resolve_host: bool = True) -> str:
         parts = urlsplit(url)
         port = parts.port or (443 if parts.scheme == "https" else 80)
     except ValueError:
-        return "Not a valid URL."
+        return WEBHOOK_URL_MESSAGE
     if parts.scheme not in ("http", "https"):
         return "Use an http:// or https:// URL."
     if not parts.hostname:
         return "The URL needs a host."
     if parts.username or parts.password:
         return "Put no credentials in the URL; receivers verify the signature instead."
+    if not re.fullmatch(WEBHOOK_URL, url):
+        return WEBHOOK_URL_MESSAGE
     if not resolve_host:
         return ""
     try:

@@ -21,7 +21,7 @@ from apps.core.epoch import check_state_changed
 from apps.core.errors import Conflict, PermissionRefused, ValidationFailed
 from apps.humans.constants import WebhookEvent
 from apps.humans.services import events_emit
-from apps.humans.trust import trust_recommendation
+from apps.humans.trust import agent_trust, why_not_recommended
 from apps.humans.webhooks import policy_version_data
 from apps.policies import document as doc_module
 from apps.policies.constants import Mode, VersionState
@@ -218,17 +218,21 @@ def policy_version_propose_autonomous(
     *, agent: Agent, action: str, days: int, by: User
 ) -> PolicyVersion:
     """A trust recommendation made a draft version of the agent's policy. The record is read
-    again under the policy's lock: a stale page or a forged request proposes nothing the
-    evidence does not support, and nothing twice while an open version already proposes it."""
+    again with the agent and its policy locked: a stale page or a forged request proposes
+    nothing the evidence does not support, nothing twice while an open version already
+    proposes it, and nothing on a policy the agent has left meanwhile."""
+    agent = Agent.objects.select_for_update().get(pk=agent.pk)
     if agent.policy_id is not None:
         Policy.objects.select_for_update().filter(pk=agent.policy_id).values("pk").get()
-    recommendation = trust_recommendation(agent=agent, action=action, days=days)
-    if agent.policy is None or recommendation is None:
+    record = agent_trust(agent=agent, days=days)
+    recommendation = record.recommendation_for(action)
+    if recommendation is None:
+        why = why_not_recommended(record, action)
         raise Conflict(
             f"The record of the last {days} days does not support making "
-            f"{action or 'that action'} autonomous; nothing was proposed.",
+            f"{action or 'that action'} autonomous ({why}); nothing was proposed.",
             code="not_recommended",
-            fields={"action": "Not recommended for this agent."},
+            fields={"action": f"Not recommended: {why}."},
         )
     if recommendation.proposed_in is not None:
         number = recommendation.proposed_in.number
@@ -238,7 +242,10 @@ def policy_version_propose_autonomous(
             fields={"action": f"Proposed in version {number}."},
         )
     return policy_version_create_autonomous(
-        policy=agent.policy, by=by, action=action, evidence=recommendation.evidence
+        policy=recommendation.active_version.policy,
+        by=by,
+        action=action,
+        evidence=recommendation.evidence,
     )
 
 

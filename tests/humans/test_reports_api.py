@@ -4,6 +4,7 @@ again, creates one draft, and refuses a second while that draft is open."""
 
 import pytest
 
+from apps.agents.services import agent_create
 from apps.audit.models import AuditEvent
 from apps.policies.constants import VersionState
 from apps.policies.models import PolicyVersion
@@ -38,8 +39,9 @@ def test_response_times_per_team(figures, api_as):
     assert (desk["open_now"], desk["overdue_now"]) == (1, 1)
     spare = body["teams"][1]
     assert spare["time_to_close"] == {"count": 0, "median_seconds": None, "p90_seconds": None}
-    total = body["total"]
-    assert (total["team"], total["received"], total["breached"]) == (None, 5, 3)
+    total = body["total"]  # every team together: no team of its own
+    assert set(total).isdisjoint({"team", "name"})
+    assert (total["received"], total["breached"], total["open_now"]) == (5, 3, 2)
     assert "Other Team" not in response.content.decode()
 
 
@@ -135,6 +137,7 @@ def test_proposing_creates_one_draft_then_refuses_a_second(world, api_as, eviden
     figures = client.get(api(world, "trust/")).json()
     row = next(a for a in figures["agents"] if a["agent"] == "copilot")["actions"][0]
     assert (row["action"], row["proposed_in"]) == ("draft_proposal", created["number"])
+    assert row["note"] == f"Version {created['number']} (draft) proposes it."
 
     again = client.post(api(world, "trust/propose/"), body, format="json")
     assert again.status_code == 409
@@ -148,11 +151,14 @@ def test_proposing_creates_one_draft_then_refuses_a_second(world, api_as, eviden
     ("body", "status", "code", "fields"),
     [
         ({"agent": "copilot", "action": "offer_discount"}, 409, "not_recommended", ["action"]),
-        ({"agent": "copilot", "action": "send_follow_up"}, 409, "not_recommended", ["action"]),
+        ({"agent": "copilot", "action": "no_such_action"}, 409, "not_recommended", ["action"]),
         ({"agent": "nobody", "action": "draft_proposal"}, 409, "conflict", ["agent"]),
         ({"agent": "their-agent", "action": "draft_proposal"}, 409, "conflict", ["agent"]),
         ({"agent": "copilot"}, 400, "invalid", ["action"]),
+        ({"agent": 7, "action": "draft_proposal"}, 400, "invalid", ["agent"]),
+        ({"agent": " copilot ", "action": "draft_proposal"}, 400, "invalid", ["agent"]),
         ({"agent": "copilot", "action": "draft_proposal", "days": 14}, 400, "invalid", ["days"]),
+        ({"agent": "copilot", "action": "draft_proposal", "days": "30"}, 400, "invalid", ["days"]),
         (
             {"agent": "copilot", "action": "draft_proposal", "extra": 1},
             400,
@@ -173,3 +179,33 @@ def test_proposals_the_record_or_the_body_do_not_support(
     assert error["code"] == code
     assert sorted(error["fields"]) == fields
     assert PolicyVersion.objects.count() == before
+
+
+def test_a_refusal_says_why_and_the_window_as_the_query_does(world, api_as, evidence):
+    client = api_as(world.people["author"])
+    unknown = client.post(
+        api(world, "trust/propose/"), {"agent": "copilot", "action": "no_such_action"}
+    ).json()["error"]
+    assert unknown["fields"] == {"action": "Not recommended: not in the active version."}
+    assert "(not in the active version); nothing was proposed." in unknown["message"]
+    window = client.post(
+        api(world, "trust/propose/"),
+        {"agent": "copilot", "action": "draft_proposal", "days": 14},
+        format="json",
+    ).json()["error"]
+    assert window["fields"] == {"days": "Use one of 7, 30, 90."}
+    assert window["message"] == "The request is not valid: days: Use one of 7, 30, 90."
+
+
+def test_an_agent_key_of_the_longest_kind_is_found(world, api_as, evidence):
+    long_key = "a" * 64
+    agent_create(organization=world.org, by=world.people["owner"], key=long_key, name="Long")
+    response = api_as(world.people["author"]).post(
+        api(world, "trust/propose/"),
+        {"agent": long_key, "action": "draft_proposal"},
+        format="json",
+    )
+    assert response.status_code == 409, response.content
+    assert response.json()["error"]["fields"] == {
+        "action": "Not recommended: the agent follows no policy."
+    }

@@ -2,12 +2,10 @@
 thresholds; and the draft one click proposes: only that action's mode changes, and the
 normal review still applies (its author may not approve it)."""
 
-import threading
 from collections.abc import Iterable
 from datetime import timedelta
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 
 from apps.agents.models import Agent, AgentKey
@@ -20,7 +18,7 @@ from apps.engine.types import Decision as Answer
 from apps.engine.types import Reason
 from apps.humans import services
 from apps.humans.models import Approval
-from apps.humans.trust import agents_trust, trust_recommendation
+from apps.humans.trust import agent_trust, agents_trust
 from apps.policies import services as policy_services
 from apps.policies.constants import VersionState
 from apps.policies.models import Policy, PolicyVersion
@@ -223,9 +221,9 @@ def test_the_window_decides_the_recommendation(world):
     activate(world)
     record(world, ["approved"] * 22, days_ago=12)
     copilot = world.org.agents.get(key="copilot")
-    assert trust_recommendation(agent=copilot, action="draft_proposal", days=30)
-    assert trust_recommendation(agent=copilot, action="draft_proposal", days=7) is None
-    assert trust_recommendation(agent=copilot, action="offer_discount", days=30) is None
+    assert agent_trust(agent=copilot, days=30).recommendation_for("draft_proposal")
+    assert agent_trust(agent=copilot, days=7).recommendation_for("draft_proposal") is None
+    assert agent_trust(agent=copilot, days=30).recommendation_for("offer_discount") is None
 
 
 def test_a_later_version_that_already_proposes_it_is_named(world):
@@ -303,33 +301,53 @@ def test_the_draft_is_refused_for_an_action_not_on_approval(world, action, says)
     assert PolicyVersion.objects.count() == before
 
 
-@pytest.mark.django_db(transaction=True)
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="row locks are PostgreSQL's")
-def test_two_people_proposing_at_once_make_one_draft(world):
+def test_a_proposal_follows_the_agent_to_the_policy_it_follows_now(world):
     active = activate(world)
     record(world, ["approved"] * 20)
-    agent = Agent.objects.select_related("policy").get(organization=world.org, key="copilot")
-    barrier = threading.Barrier(2)
-    results = []
+    stale = Agent.objects.select_related("policy").get(organization=world.org, key="copilot")
+    # Meanwhile the agent is moved to a policy whose record with it says nothing.
+    other = policy_services.policy_create(
+        organization=world.org, by=world.people["author"], key="other", name="Other"
+    )
+    Agent.objects.filter(pk=stale.pk).update(policy=other)
+    before = PolicyVersion.objects.count()
+    with pytest.raises(Conflict) as refused:
+        policy_services.policy_version_propose_autonomous(
+            agent=stale, action="draft_proposal", days=30, by=world.people["author"]
+        )
+    assert refused.value.code == "not_recommended"
+    assert "its policy has no active version" in refused.value.message
+    assert PolicyVersion.objects.count() == before
+    assert not PolicyVersion.objects.filter(based_on=active).exists()
 
-    def propose(user):
-        barrier.wait()
-        try:
-            policy_services.policy_version_propose_autonomous(
-                agent=agent, action="draft_proposal", days=30, by=user
-            )
-            results.append("proposed")
-        except Conflict as refused:
-            results.append(refused.code)
-        finally:
-            connection.close()
 
-    threads = [
-        threading.Thread(target=propose, args=(world.people[role],)) for role in ("author", "owner")
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert sorted(results) == ["already_proposed", "proposed"]
-    assert PolicyVersion.objects.filter(based_on=active).count() == 1
+@pytest.mark.parametrize(
+    ("action", "approved", "why"),
+    [
+        ("send_follow_up", 0, "(already autonomous)"),
+        ("quote_price", 0, "(not in the active version)"),
+        ("draft_proposal", 5, "(5 of the 20 decided approvals needed)"),
+        ("draft_proposal", 0, "(0 of the 20 decided approvals needed)"),
+    ],
+)
+def test_a_refused_proposal_says_why(world, action, approved, why):
+    activate(world)
+    Approval.objects.filter(organization=world.org).delete()  # the world's own, waiting
+    record(world, ["approved"] * approved)
+    agent = Agent.objects.get(organization=world.org, key="copilot")
+    with pytest.raises(Conflict) as refused:
+        policy_services.policy_version_propose_autonomous(
+            agent=agent, action=action, days=30, by=world.people["author"]
+        )
+    assert why in refused.value.message
+    assert refused.value.message.endswith("; nothing was proposed.")
+
+
+def test_an_agent_without_a_policy_is_told_so(world):
+    agent = Agent.objects.get(organization=world.org, key="copilot")
+    Agent.objects.filter(pk=agent.pk).update(policy=None)
+    with pytest.raises(Conflict) as refused:
+        policy_services.policy_version_propose_autonomous(
+            agent=agent, action="draft_proposal", days=30, by=world.people["author"]
+        )
+    assert "(the agent follows no policy)" in refused.value.message

@@ -703,6 +703,8 @@ def test_an_internal_destination_is_a_conflict_naming_the_url(world, api_as):
         ("http://[fe80::1]/hook", 409, "link-local"),
         ("http://[::1]:8080/hook", 409, "loopback"),
         ("http://[::ffff:10.0.0.1]/hook", 409, "private"),
+        ("http://[fec0::1]/hook", 409, "site-local"),
+        ("http://[::]/hook", 409, "an unspecified address"),
         ("http://[::g]/hook", 400, "Use an http:// or https:// URL"),
         ("http://[1::2::3]/hook", 400, "Use an http:// or https:// URL"),
         ("http://[fe80::1%25eth0]/hook", 400, "Use an http:// or https:// URL"),
@@ -720,6 +722,20 @@ def test_ipv6_literals_are_destinations_like_any_other(world, api_as, url, statu
     else:
         assert says in response.json()["error"]["fields"]["url"]
         assert not WebhookEndpoint.objects.filter(url=url).exists()
+
+
+@pytest.mark.parametrize(
+    ("url", "says"),
+    [
+        ("http://[fe80::1%25eth0]/hook", "IPv6 address in brackets"),
+        ("http://[::g]/hook", "IPv6 address in brackets"),
+        ("http://[fd00::1]/hook", "fd00::1 is a private address"),
+    ],
+)
+def test_the_service_behind_the_page_refuses_what_the_api_refuses(world, url, says):
+    with pytest.raises(ValidationFailed) as refused:
+        endpoint_for(world, url)
+    assert says in refused.value.fields["url"]
 
 
 def test_api_lists_deliveries_with_their_attempts(world, api_as, receiver, private_ok):

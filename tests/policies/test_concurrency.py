@@ -7,6 +7,7 @@ import threading
 import pytest
 from django.db import connection
 
+from apps.agents.models import Agent
 from apps.core.errors import Conflict
 from apps.organizations.constants import Role
 from apps.policies import services
@@ -90,3 +91,22 @@ def test_parallel_publications_leave_one_active_version(world):
     # v3 is refused as older than the active version.
     active = PolicyVersion.objects.get(policy=policy, state=VersionState.ACTIVE)
     assert active.number == 3
+
+
+def test_parallel_proposals_of_autonomy_make_one_draft(world):
+    from tests.humans.test_trust import activate, record
+
+    active = activate(world)
+    record(world, ["approved"] * 20)
+    agent = Agent.objects.get(organization=world.org, key="copilot")
+    results = race(
+        [
+            lambda who=who: services.policy_version_propose_autonomous(
+                agent=agent, action="draft_proposal", days=30, by=world.people[who]
+            )
+            for who in ("author", "owner")
+        ]
+    )
+    assert sorted(type(r).__name__ for r in results) == ["Conflict", "PolicyVersion"], results
+    assert next(r for r in results if isinstance(r, Conflict)).code == "already_proposed"
+    assert PolicyVersion.objects.filter(based_on=active).count() == 1

@@ -53,9 +53,9 @@ class TrustView(OrganizationPageView):
             return redirect(back)
         messages.success(
             request,
-            f"Draft version {version.number} makes {action} autonomous; everything else is as "
-            f"in version {version.based_on.number}. Submit it for review: "
-            "a reviewer who did not write it approves it.",
+            f"Draft version {version.number} makes {action} autonomous; every other rule is as "
+            "in the active version. Submit it for review: a reviewer who did not write it "
+            "approves it.",
         )
         return redirect(
             "web:policy-version",
