@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from django.conf import settings
@@ -62,6 +62,8 @@ def celery_worker(tmp_path: Path, *, heartbeat_seconds: int = 1) -> Iterator[sub
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
+        # Its own process group: the embedded beat is a child process, and must go with it.
+        start_new_session=True,
     )
     try:
         yield process
@@ -70,13 +72,24 @@ def celery_worker(tmp_path: Path, *, heartbeat_seconds: int = 1) -> Iterator[sub
         try:
             process.wait(timeout=15)
         except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+            kill(process)
+        _signal_group(process, signal.SIGKILL)  # whatever of the group outlived the worker
         log.seek(0)
         output = log.read()
         log.close()
         if os.environ.get("MANDATE_SHOW_WORKER_LOG"):
             print(output)
+
+
+def _signal_group(process: subprocess.Popen, signum: int) -> None:
+    with suppress(ProcessLookupError):  # the group is gone already
+        os.killpg(process.pid, signum)
+
+
+def kill(process: subprocess.Popen) -> None:
+    """SIGKILL the worker and its beat at once, as a machine that dies would: no clean-up."""
+    _signal_group(process, signal.SIGKILL)
+    process.wait()
 
 
 def wait_for(

@@ -11,7 +11,7 @@ from apps.humans.constants import WebhookStatus
 from apps.humans.models import WebhookMessage
 from tests.factories import submit_handoff
 from tests.humans.webhook_receiver import Receiver
-from tests.worker import celery_worker, wait_for
+from tests.worker import celery_worker, kill, wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 
@@ -119,8 +119,7 @@ def test_a_worker_killed_mid_delivery_loses_nothing(world, tmp_path, fast_webhoo
     with celery_worker(first) as process:
         submit_handoff(world)
         assert receiver.got_one.wait(60), (first / "worker.log").read_text()
-        process.kill()  # SIGKILL: no clean-up, the request still open
-        process.wait()
+        kill(process)  # SIGKILL: no clean-up, the request still open
     receiver.released.set()
     message = the_message(endpoint)
     assert message.status == WebhookStatus.PENDING
