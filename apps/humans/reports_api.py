@@ -78,6 +78,10 @@ class TeamSlaOut(SlaFiguresOut):
     )
     name = serializers.CharField()
 
+    def get_fields(self) -> dict[str, serializers.Field]:
+        fields = super().get_fields()  # the inherited figures come first: the team leads
+        return {"team": fields.pop("team"), "name": fields.pop("name"), **fields}
+
 
 class HandoffSlaOut(serializers.Serializer):
     days = serializers.IntegerField()

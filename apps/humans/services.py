@@ -621,12 +621,14 @@ def _webhook_values(
     fmt: str,
     description: str,
     allowed: tuple[str, ...] = tuple(WebhookEvent.values),
+    check_url: bool = True,
 ) -> dict[str, Any]:
     problems = {}
     url = (url or "").strip()
-    refusal = webhooks.url_refusal(url) if url else "A URL is required."
-    if refusal:
-        problems["url"] = refusal
+    if check_url:
+        refusal = webhooks.url_refusal(url) if url else "A URL is required."
+        if refusal:
+            problems["url"] = refusal
     if len(url) > MAX_WEBHOOK_URL:
         problems["url"] = f"At most {MAX_WEBHOOK_URL} characters."
     unknown = [e for e in events if e not in allowed]
@@ -763,8 +765,10 @@ def webhook_endpoint_update(
             events=list(changes.get("events", endpoint.events)),
             fmt=changes.get("format", endpoint.format),
             description=changes.get("description", endpoint.description),
+            # An unchanged URL is not checked again here (each delivery checks where it goes).
+            check_url="url" in changes,
         )
-        if "url" not in changes:  # an unchanged URL is not checked again here
+        if "url" not in changes:
             values["url"] = endpoint.url
         for name, value in values.items():
             setattr(endpoint, name, value)

@@ -287,7 +287,7 @@ def agents_trust(
     return result
 
 
-def why_not_recommended(record: AgentTrust, action: str) -> str:
+def why_not_recommended(*, record: AgentTrust, action: str) -> str:
     """In words, why an agent's record does not recommend making `action` autonomous."""
     if record.agent.policy_id is None:
         return "the agent follows no policy"

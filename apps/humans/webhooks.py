@@ -180,10 +180,11 @@ def url_refusal(url: str, *, resolve_host: bool = True) -> str:
         return "The URL needs a host."
     if parts.username or parts.password:
         return "Put no credentials in the URL; receivers verify the signature instead."
-    if not re.fullmatch(WEBHOOK_URL, url):
-        return WEBHOOK_URL_MESSAGE
     if not resolve_host:
         return ""
+    # Checked when a URL is saved; a delivery still tries one saved before the grammar held.
+    if not re.fullmatch(WEBHOOK_URL, url):
+        return WEBHOOK_URL_MESSAGE
     try:
         checked_addresses(parts.hostname, port)
     except UnsafeDestination as exc:

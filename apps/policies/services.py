@@ -221,13 +221,14 @@ def policy_version_propose_autonomous(
     again with the agent and its policy locked: a stale page or a forged request proposes
     nothing the evidence does not support, nothing twice while an open version already
     proposes it, and nothing on a policy the agent has left meanwhile."""
-    agent = Agent.objects.select_for_update().get(pk=agent.pk)
+    # No-key locks: the agent's checks go on inserting decisions that point at both rows.
+    agent = Agent.objects.select_for_update(no_key=True).get(pk=agent.pk)
     if agent.policy_id is not None:
-        Policy.objects.select_for_update().filter(pk=agent.policy_id).values("pk").get()
+        Policy.objects.select_for_update(no_key=True).filter(pk=agent.policy_id).values("pk").get()
     record = agent_trust(agent=agent, days=days)
     recommendation = record.recommendation_for(action)
     if recommendation is None:
-        why = why_not_recommended(record, action)
+        why = why_not_recommended(record=record, action=action)
         raise Conflict(
             f"The record of the last {days} days does not support making "
             f"{action or 'that action'} autonomous ({why}); nothing was proposed.",

@@ -8,7 +8,7 @@ from apps.agents.services import agent_create
 from apps.audit.models import AuditEvent
 from apps.policies.constants import VersionState
 from apps.policies.models import PolicyVersion
-from tests.humans.test_trust import activate, record
+from tests.humans.trust_records import activate, record
 
 pytestmark = pytest.mark.django_db
 

@@ -2,120 +2,20 @@
 thresholds; and the draft one click proposes: only that action's mode changes, and the
 normal review still applies (its author may not approve it)."""
 
-from collections.abc import Iterable
-from datetime import timedelta
-
 import pytest
-from django.utils import timezone
 
-from apps.agents.models import Agent, AgentKey
+from apps.agents.models import Agent
 from apps.audit.models import AuditEvent
-from apps.checks.grants import grant_from_key
-from apps.checks.models import Decision
-from apps.checks.services import decision_row, decisions_record
 from apps.core.errors import Conflict, PermissionRefused
-from apps.engine.types import Decision as Answer
-from apps.engine.types import Reason
-from apps.humans import services
 from apps.humans.models import Approval
 from apps.humans.trust import agent_trust, agents_trust
 from apps.policies import services as policy_services
 from apps.policies.constants import VersionState
 from apps.policies.models import Policy, PolicyVersion
 from apps.policies.selectors import policy_version_diff
-from tests.conftest import SIMPLE_DOCUMENT
+from tests.humans.trust_records import activate, record
 
 pytestmark = pytest.mark.django_db
-
-TRUST_DOCUMENT = {
-    **SIMPLE_DOCUMENT,
-    "actions": {
-        **SIMPLE_DOCUMENT["actions"],
-        "draft_proposal": {
-            "mode": "approval",
-            "templates": ["proposal-project"],
-            "approver_team": "deal-desk",
-        },
-    },
-}
-
-
-def activate(world, document=TRUST_DOCUMENT) -> PolicyVersion:
-    """Make `document` the active version of the world's policy "pipeline"."""
-    policy = Policy.objects.get(organization=world.org, key="pipeline")
-    author, reviewer = world.people["author"], world.people["reviewer"]
-    version = policy_services.policy_version_create(policy=policy, by=author, document=document)
-    policy_services.policy_version_submit(version=version, by=author)
-    policy_services.policy_version_approve(version=version, by=reviewer)
-    return policy_services.policy_version_publish(version=version, by=reviewer)
-
-
-def asked(key: AgentKey, action: str, at) -> Decision:
-    """A require_approval decision recorded as the check API records it, at `at` (the log
-    is append-only: a decision's time is set when it is written)."""
-    row = decision_row(
-        grant=grant_from_key(key, active_version_id=None),
-        body={"action": action, "confidence": 0.9},
-        outcome=Answer(
-            "require_approval",
-            (Reason("action.requires_approval", "A person decides."),),
-            {"approver_team": "deal-desk", "expires_after_hours": 48},
-        ),
-        policy=None,
-        version_id=None,
-        request_id="",
-        evaluated_at=at,
-        evaluation_us=1,
-    )
-    return decisions_record(rows=[row])[0]
-
-
-def record(
-    world,
-    statuses: Iterable[str],
-    *,
-    action: str = "draft_proposal",
-    days_ago: float = 1,
-    outcome: bool | None = None,
-) -> list[Approval]:
-    """Approvals of the world's agent ("copilot") with these statuses, `days_ago` old, each
-    decided by the deal desk (or left to expire), with an outcome reported if asked."""
-    key = AgentKey.objects.select_related("agent", "organization").get(agent__key="copilot")
-    member = world.people["member"]
-    made = []
-    at = timezone.now() - timedelta(days=days_ago)
-    for status in statuses:
-        decision = asked(key, action, at)
-        approval, _ = services.approval_submit(
-            agent=key.agent,
-            decision_id=decision.decision_id,
-            draft={"kind": "email", "body": "Hi"},
-            context={"summary": "A proposal."},
-        )
-        if status == "approved":
-            services.approval_decide(approval=approval, by=member, verdict="approve")
-        elif status == "edited":
-            services.approval_decide(
-                approval=approval,
-                by=member,
-                verdict="edit",
-                final_draft={"kind": "email", "body": "Hello"},
-            )
-        elif status == "rejected":
-            services.approval_decide(approval=approval, by=member, verdict="reject", comment="No")
-        elif status == "expired":
-            Approval.objects.filter(pk=approval.pk).update(due_at=timezone.now())
-            services.approvals_expire_due()
-        if outcome is not None:
-            services.decision_outcome_report(
-                agent=key.agent,
-                decision_id=decision.decision_id,
-                executed=outcome,
-                detail="sent" if outcome else "not sent",
-            )
-        Approval.objects.filter(pk=approval.pk).update(created_at=at)
-        made.append(approval)
-    return made
 
 
 def figures(world, days: int = 30, action: str = "draft_proposal"):
@@ -302,23 +202,23 @@ def test_the_draft_is_refused_for_an_action_not_on_approval(world, action, says)
 
 
 def test_a_proposal_follows_the_agent_to_the_policy_it_follows_now(world):
-    active = activate(world)
+    first = activate(world)
     record(world, ["approved"] * 20)
     stale = Agent.objects.select_related("policy").get(organization=world.org, key="copilot")
-    # Meanwhile the agent is moved to a policy whose record with it says nothing.
-    other = policy_services.policy_create(
+    # Meanwhile the agent is moved to another policy, also with draft_proposal on approval.
+    policy_services.policy_create(
         organization=world.org, by=world.people["author"], key="other", name="Other"
     )
-    Agent.objects.filter(pk=stale.pk).update(policy=other)
-    before = PolicyVersion.objects.count()
-    with pytest.raises(Conflict) as refused:
-        policy_services.policy_version_propose_autonomous(
-            agent=stale, action="draft_proposal", days=30, by=world.people["author"]
-        )
-    assert refused.value.code == "not_recommended"
-    assert "its policy has no active version" in refused.value.message
-    assert PolicyVersion.objects.count() == before
-    assert not PolicyVersion.objects.filter(based_on=active).exists()
+    now_active = activate(world, policy="other")
+    Agent.objects.filter(pk=stale.pk).update(policy=now_active.policy)
+
+    draft = policy_services.policy_version_propose_autonomous(
+        agent=stale, action="draft_proposal", days=30, by=world.people["author"]
+    )
+
+    assert draft.policy == now_active.policy
+    assert draft.based_on == now_active
+    assert not PolicyVersion.objects.filter(based_on=first).exists()
 
 
 @pytest.mark.parametrize(

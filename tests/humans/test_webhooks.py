@@ -738,6 +738,23 @@ def test_the_service_behind_the_page_refuses_what_the_api_refuses(world, url, sa
     assert says in refused.value.fields["url"]
 
 
+def test_a_url_saved_before_the_grammar_held_can_still_be_switched_off(world, public_dns):
+    public_dns({"xn--bcher-kva.example": "93.184.215.14"})
+    endpoint = endpoint_for(world, "https://hooks.example.com/hook")
+    legacy = "https://bücher.example/hook?x=a|b"
+    WebhookEndpoint.objects.filter(pk=endpoint.pk).update(url=legacy)
+    endpoint.refresh_from_db()
+    assert webhooks.url_refusal(legacy)  # not accepted as a new destination
+    assert webhooks.url_refusal(legacy, resolve_host=False) == ""  # still tried on delivery
+    updated = services.webhook_endpoint_update(
+        endpoint=endpoint, by=world.people["owner"], active=False
+    )
+    assert (updated.url, updated.active) == (legacy, False)
+    with pytest.raises(ValidationFailed) as refused:
+        services.webhook_endpoint_update(endpoint=updated, by=world.people["owner"], url=legacy)
+    assert "IPv6 address in brackets" in refused.value.fields["url"]
+
+
 def test_api_lists_deliveries_with_their_attempts(world, api_as, receiver, private_ok):
     receiver.statuses = [500, 200]
     endpoint = endpoint_for(world, receiver.url, events=["approval.created"])

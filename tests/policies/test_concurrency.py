@@ -14,6 +14,7 @@ from apps.policies import services
 from apps.policies.constants import VersionState
 from apps.policies.models import PolicyVersion
 from tests.factories import UserFactory, make_member
+from tests.humans.trust_records import activate, record
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -94,8 +95,6 @@ def test_parallel_publications_leave_one_active_version(world):
 
 
 def test_parallel_proposals_of_autonomy_make_one_draft(world):
-    from tests.humans.test_trust import activate, record
-
     active = activate(world)
     record(world, ["approved"] * 20)
     agent = Agent.objects.get(organization=world.org, key="copilot")

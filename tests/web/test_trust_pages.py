@@ -10,7 +10,7 @@ from apps.agents.services import agent_create
 from apps.humans.models import Outcome
 from apps.policies.constants import VersionState
 from apps.policies.models import PolicyVersion
-from tests.humans.test_trust import activate, record
+from tests.humans.trust_records import activate, record
 
 pytestmark = pytest.mark.django_db
 
