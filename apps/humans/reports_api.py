@@ -4,7 +4,7 @@ pages, for whoever keeps their own dashboards."""
 
 from datetime import timedelta
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import exceptions, serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -176,18 +176,25 @@ class TrustOut(serializers.Serializer):
     agents = AgentTrustOut(many=True)
 
 
-class TrustProposeIn(StrictSerializer):
-    agent = key_field(max_length=64, help_text="The agent's key.")
-    action = key_field(max_length=64, help_text="The action's key.")
-    days = Integer(
-        default=DEFAULT_REPORT_WINDOW,
-        help_text=f"The window whose record supports the change: {REPORT_WINDOW_MESSAGE}",
-    )
+@extend_schema_field(
+    {"type": "integer", "enum": list(REPORT_WINDOWS), "default": DEFAULT_REPORT_WINDOW}
+)
+class ReportWindow(Integer):
+    """One of the windows the pages offer, as a JSON integer."""
 
-    def validate_days(self, value: int) -> int:
+    def to_internal_value(self, data: object) -> int:
+        value = super().to_internal_value(data)
         if value not in REPORT_WINDOWS:
             raise serializers.ValidationError(REPORT_WINDOW_MESSAGE)
         return value
+
+
+class TrustProposeIn(StrictSerializer):
+    agent = key_field(max_length=64, help_text="The agent's key.")
+    action = key_field(max_length=64, help_text="The action's key.")
+    days = ReportWindow(
+        default=DEFAULT_REPORT_WINDOW, help_text="The window whose record supports the change."
+    )
 
 
 class TrustView(OrganizationAPIView):
